@@ -1,0 +1,57 @@
+/* db.h - PostgreSQL access: libpq behind a small interface */
+#ifndef SMSGATE_DB_H
+#define SMSGATE_DB_H
+
+#include <libpq-fe.h>
+
+/*
+ * One struct db per thread; never shared. Every statement goes through
+ * PQexecParams with text parameters: no SQL is ever built by printf.
+ */
+struct db;
+
+/* db_open - connect; NULL with the reason in *error_r (allocated) */
+struct db *db_open(const char *conninfo, int connect_timeout, int statement_timeout,
+                   char **error_r);
+void db_close(struct db *db);
+
+/*
+ * db_exec - run one statement. Returns the result (free with PQclear) or
+ * NULL on failure; then db_error() says why and db_transient() whether a
+ * retry later may succeed (connection lost, serialization failure, deadlock,
+ * out of resources, server shutting down).
+ */
+PGresult *db_exec(struct db *db, const char *sql, int nparams, const char *const *params);
+#define DB_NARGS(...) ((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)))
+#define DB_EXEC(db, sql, ...) db_exec((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
+
+/* db_command - run a statement whose rows do not matter; 0 or -1 */
+int db_command(struct db *db, const char *sql, int nparams, const char *const *params);
+#define DB_COMMAND(db, sql, ...)                                                                   \
+    db_command((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
+
+/*
+ * db_script - run a trusted multi-statement script (a migration compiled into
+ * the binary); the one use of the simple query protocol. 0 or -1.
+ */
+int db_script(struct db *db, const char *sql);
+
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+/* db_rollback - safe to call after a failure or outside a transaction */
+void db_rollback(struct db *db);
+
+const char *db_error(const struct db *db);
+/* db_sqlstate - five characters, or "" when the failure had none */
+const char *db_sqlstate(const struct db *db);
+int db_transient(const struct db *db);
+/* db_set_error - record a failure found above libpq (bad row count, ...) */
+void db_set_error(struct db *db, const char *sqlstate, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* db_value - field of a result; NULL for SQL NULL */
+const char *db_value(const PGresult *res, int row, int col);
+/* db_int64 - field as a number (0 for NULL) */
+long long db_int64(const PGresult *res, int row, int col);
+
+#endif
