@@ -260,9 +260,9 @@ account_set(struct ctl *ctl, int argc, char **argv)
                   " credit_limit = coalesce($4::bigint, credit_limit),"
                   " margin_percent = coalesce($5::bigint, margin_percent),"
                   " margin_fixed = coalesce($6::bigint, margin_fixed),"
-                  " daily_cap = CASE WHEN $7 IS NULL THEN daily_cap ELSE nullif($7, '')::bigint END,"
-                  " monthly_cap = CASE WHEN $8 IS NULL THEN monthly_cap"
-                  "  ELSE nullif($8, '')::bigint END,"
+                  " daily_cap = CASE WHEN $7::text IS NULL THEN daily_cap ELSE nullif($7::text, '')::bigint END,"
+                  " monthly_cap = CASE WHEN $8::text IS NULL THEN monthly_cap"
+                  "  ELSE nullif($8::text, '')::bigint END,"
                   " charge_on = coalesce($9, charge_on) WHERE id = $1",
                   sid, parent_id, billing, credit, pct, fixed, daily, monthly, charge_on);
     PQclear(res);
