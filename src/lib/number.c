@@ -28,6 +28,16 @@ number_e164(const char *in, char out[NUMBER_E164_MAX], const char **error_r)
         p++;
     }
     for (; *p; p++) {
+        /*
+         * "+44 (0)20 ..." marks the trunk prefix dialled only inside the
+         * country; keeping its 0 would make a different number, so refuse
+         * rather than guess.
+         */
+        if (p[0] == '(' && p[1] == '0' && p[2] == ')') {
+            *error_r = "\"(0)\" is the trunk prefix used inside a country: "
+                       "write the number without it, as +44 20 7946 0000";
+            return -1;
+        }
         if (*p >= '0' && *p <= '9') {
             if (n + 1 >= sizeof(digits)) {
                 *error_r = "too many digits";

@@ -43,18 +43,17 @@ pricing_compute(struct price_level *lv, int n, int *bad_r, const char **error_r)
                 return -1;
             }
             lv[i].price = lv[i].rate;
-            continue;
-        }
-        amount_t parent = lv[i + 1].price;
-        if (lv[i].has_rate) {
-            if (lv[i].rate < parent) {
+        } else if (lv[i].has_rate) {
+            if (lv[i].rate < lv[i + 1].price) {
                 *error_r = "rate below the parent's price";
                 return -1;
             }
             lv[i].price = lv[i].rate;
         } else {
-            lv[i].price = pricing_margin(parent, lv[i].margin_percent, lv[i].margin_fixed);
+            lv[i].price =
+                pricing_margin(lv[i + 1].price, lv[i].margin_percent, lv[i].margin_fixed);
         }
+        /* the carrier cost too: sums of prices must not overflow */
         if (lv[i].price > AMOUNT_MAX) {
             *error_r = "price too large";
             return -1;

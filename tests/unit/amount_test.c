@@ -127,13 +127,13 @@ main(void)
         const char *sn = sign_names[parse_cases[i].sign];
         if (parse_cases[i].rc == 0) {
             if (ok(rc == 0 && got == parse_cases[i].want, "parse \"%s\" (%s) = %lld",
-                   parse_cases[i].in, sn, (long long)parse_cases[i].want))
+                   vis(parse_cases[i].in), sn, (long long)parse_cases[i].want))
                 continue;
             diag("  rc %d, got %lld, reason %s", rc, (long long)got, why ? why : "(none)");
         } else {
             int good = rc == -1 && got == 424242 && why != NULL && *why != 0 &&
                        (parse_cases[i].why == NULL || strstr(why, parse_cases[i].why) != NULL);
-            if (!ok(good, "parse \"%s\" (%s) refused%s%s", parse_cases[i].in, sn,
+            if (!ok(good, "parse \"%s\" (%s) refused%s%s", vis(parse_cases[i].in), sn,
                     parse_cases[i].why ? ": " : "", parse_cases[i].why ? parse_cases[i].why : ""))
                 diag("  rc %d, got %lld, reason %s", rc, (long long)got, why ? why : "(none)");
         }

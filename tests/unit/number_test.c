@@ -51,6 +51,14 @@ static const struct {
     {"0412345678", NULL, "national"},
     {"0412 345 678", NULL, "national"},
     {"(04) 1234 5678", NULL, "national"},
+    /*
+     * "(0)" is the trunk prefix dialled only from inside the country; kept,
+     * it would turn +44 20 7946 0000 into 4402079460000, somebody else's
+     * number (or none), and the SMS would still be charged
+     */
+    {"+44 (0)20 7946 0000", NULL, "(0)"},
+    {"+61 (0) 412 345 678", NULL, "(0)"},
+    {"0044 (0)20 7946 0000", NULL, "(0)"},
     /* a country code never begins with 0 */
     {"+0412345678", NULL, "never begins with 0"},
     {"+061412345678", NULL, "never begins with 0"},
@@ -81,14 +89,14 @@ main(void)
         int rc = number_e164(cases[i].in, out, &why);
         if (cases[i].want) {
             if (!ok(rc == 0 && memchr(out, 0, sizeof(out)) && strcmp(out, cases[i].want) == 0,
-                    "\"%s\" is %s", cases[i].in, cases[i].want))
+                    "\"%s\" is %s", vis(cases[i].in), cases[i].want))
                 diag("  rc %d, got \"%.*s\", reason %s", rc, (int)sizeof(out), out,
                      why ? why : "(none)");
         } else {
             int good = rc == -1 && why != NULL && *why &&
                        (cases[i].why == NULL || strstr(why, cases[i].why) != NULL) &&
                        out[0] == 'X';
-            if (!ok(good, "\"%s\" refused%s%s", cases[i].in, cases[i].why ? ": " : "",
+            if (!ok(good, "\"%s\" refused%s%s", vis(cases[i].in), cases[i].why ? ": " : "",
                     cases[i].why ? cases[i].why : ""))
                 diag("  rc %d, reason %s", rc, why ? why : "(none)");
         }

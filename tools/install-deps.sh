@@ -1,0 +1,20 @@
+#!/bin/sh
+# install-deps.sh - the Debian 12 packages smsgate builds and tests with.
+# Run as root; does nothing when everything is already installed.
+set -eu
+pkgs="build-essential autoconf automake libtool pkg-config
+      postgresql postgresql-contrib libpq-dev libjson-c-dev
+      python3 groff-base procps"
+missing=
+for p in $pkgs; do
+    dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps.sh: missing packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
