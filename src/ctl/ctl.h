@@ -52,6 +52,10 @@ struct db *ctl_connect(struct ctl *ctl);
 amount_t ctl_amount(const char *what, const char *s, enum amount_sign sign);
 /* ctl_account_id - the id of a handle, or exit with CTL_REFUSED */
 long long ctl_account_id(struct ctl *ctl, const char *handle);
+/* ctl_lock_tree - one tree change at a time (inside a transaction) */
+void ctl_lock_tree(struct ctl *ctl);
+/* ctl_check_prices - exit CTL_REFUSED if any account is priced below its parent */
+void ctl_check_prices(struct ctl *ctl);
 /* ctl_begin / ctl_commit - or die */
 void ctl_begin(struct ctl *ctl);
 void ctl_commit(struct ctl *ctl);

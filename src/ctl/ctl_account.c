@@ -16,7 +16,6 @@
 
 #include "ctl.h"
 #include "ledger.h"
-#include "quote.h"
 #include "xalloc.h"
 
 #define ACCOUNT_OPTS                                                                               \
@@ -68,6 +67,47 @@ check_choice(const char *what, const char *v, const char *a, const char *b)
         ctl_die(CTL_REFUSED, "%s \"%s\": expected %s or %s", what, v, a, b);
 }
 
+/* The options of account add and set, checked and turned into SQL parameters. */
+struct account_args {
+    struct ctl_opt opts[9];
+    const char *handle, *parent, *billing, *charge_on;
+    char *credit, *pct, *fixed, *daily, *monthly; /* micro-units; "" clears a cap */
+};
+
+/* account_args_parse - validate every option before the database is touched */
+static void
+account_args_parse(struct account_args *a, int argc, char **argv, int is_set)
+{
+    struct ctl_opt opts[] = {ACCOUNT_OPTS};
+    char *pos[1];
+    memcpy(a->opts, opts, sizeof(opts));
+    ctl_parse(argc, argv, a->opts, pos, 1, 1, account_usage);
+    a->handle = pos[0];
+    a->parent = ctl_opt(a->opts, "parent");
+    a->billing = ctl_opt(a->opts, "billing");
+    a->charge_on = ctl_opt(a->opts, "charge-on");
+    check_choice("--billing", a->billing, "own", "parent");
+    check_choice("--charge-on", a->charge_on, "accept", "delivery");
+    a->credit = money_opt("--credit-limit", ctl_opt(a->opts, "credit-limit"), AMOUNT_ALLOW_ZERO, 0);
+    a->pct = money_opt("--margin-percent", ctl_opt(a->opts, "margin-percent"), AMOUNT_ALLOW_ZERO, 0);
+    a->fixed = money_opt("--margin-fixed", ctl_opt(a->opts, "margin-fixed"), AMOUNT_ALLOW_ZERO, 0);
+    a->daily = money_opt("--daily-cap", ctl_opt(a->opts, "daily-cap"), AMOUNT_POSITIVE_ONLY, is_set);
+    a->monthly =
+        money_opt("--monthly-cap", ctl_opt(a->opts, "monthly-cap"), AMOUNT_POSITIVE_ONLY, is_set);
+    if (a->pct && atoll(a->pct) > 1000LL * AMOUNT_SCALE)
+        ctl_die(CTL_REFUSED, "--margin-percent: at most 1000");
+}
+
+static void
+account_args_free(struct account_args *a)
+{
+    xfree(a->credit);
+    xfree(a->pct);
+    xfree(a->fixed);
+    xfree(a->daily);
+    xfree(a->monthly);
+}
+
 /* universe_of - the top-level ancestor (or the root itself) */
 static long long
 universe_of(struct ctl *ctl, long long id)
@@ -85,18 +125,6 @@ universe_of(struct ctl *ctl, long long id)
     long long u = db_int64(res, 0, 0);
     PQclear(res);
     return u;
-}
-
-/* check_prices - after a change, inside its transaction */
-static void
-check_prices(struct ctl *ctl)
-{
-    char *why;
-    int bad = quote_check_tree(ctl->db, &why);
-    if (bad < 0)
-        ctl_db_die(ctl, "price check");
-    if (bad)
-        ctl_die(CTL_REFUSED, "refused: %s", why);
 }
 
 /* show - print one account */
@@ -135,24 +163,13 @@ account_print(struct ctl *ctl, const char *handle)
 static int
 account_add(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_opt opts[] = {ACCOUNT_OPTS};
-    char *pos[1];
-    ctl_parse(argc, argv, opts, pos, 1, 1, account_usage);
-    const char *handle = pos[0], *billing = ctl_opt(opts, "billing");
-    const char *charge_on = ctl_opt(opts, "charge-on");
+    struct account_args a;
+    account_args_parse(&a, argc, argv, 0);
+    const char *handle = a.handle;
     check_handle(handle);
-    check_choice("--billing", billing, "own", "parent");
-    check_choice("--charge-on", charge_on, "accept", "delivery");
-    char *credit = money_opt("--credit-limit", ctl_opt(opts, "credit-limit"), AMOUNT_ALLOW_ZERO, 0);
-    char *pct = money_opt("--margin-percent", ctl_opt(opts, "margin-percent"), AMOUNT_ALLOW_ZERO, 0);
-    char *fixed = money_opt("--margin-fixed", ctl_opt(opts, "margin-fixed"), AMOUNT_ALLOW_ZERO, 0);
-    char *daily = money_opt("--daily-cap", ctl_opt(opts, "daily-cap"), AMOUNT_POSITIVE_ONLY, 0);
-    char *monthly = money_opt("--monthly-cap", ctl_opt(opts, "monthly-cap"), AMOUNT_POSITIVE_ONLY, 0);
-    if (pct && atoll(pct) > 1000LL * AMOUNT_SCALE)
-        ctl_die(CTL_REFUSED, "--margin-percent: at most 1000");
 
     ctl_begin(ctl);
-    const char *parent = ctl_opt(opts, "parent") ? ctl_opt(opts, "parent") : "operator";
+    const char *parent = a.parent ? a.parent : "operator";
     PGresult *res = CTL_RUN(ctl, "account add", "SELECT id, status FROM account WHERE handle = $1 FOR UPDATE",
                             parent);
     if (PQntuples(res) != 1)
@@ -171,15 +188,12 @@ account_add(struct ctl *ctl, int argc, char **argv)
                   " VALUES ($1, $2, coalesce($3, 'own'), coalesce($4::bigint, 0),"
                   " coalesce($5::bigint, 0), coalesce($6::bigint, 0), $7, $8,"
                   " coalesce($9, 'accept'))",
-                  handle, parent_id, billing, credit, pct, fixed, daily, monthly, charge_on);
+                  handle, parent_id, a.billing, a.credit, a.pct, a.fixed, a.daily, a.monthly,
+                  a.charge_on);
     PQclear(res);
     ctl_commit(ctl);
     xfree(parent_id);
-    xfree(credit);
-    xfree(pct);
-    xfree(fixed);
-    xfree(daily);
-    xfree(monthly);
+    account_args_free(&a);
     account_print(ctl, handle);
     return CTL_OK;
 }
@@ -188,29 +202,17 @@ account_add(struct ctl *ctl, int argc, char **argv)
 static int
 account_set(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_opt opts[] = {ACCOUNT_OPTS};
-    char *pos[1];
-    ctl_parse(argc, argv, opts, pos, 1, 1, account_usage);
-    const char *handle = pos[0], *billing = ctl_opt(opts, "billing");
-    const char *charge_on = ctl_opt(opts, "charge-on"), *parent = ctl_opt(opts, "parent");
-    check_choice("--billing", billing, "own", "parent");
-    check_choice("--charge-on", charge_on, "accept", "delivery");
-    char *credit = money_opt("--credit-limit", ctl_opt(opts, "credit-limit"), AMOUNT_ALLOW_ZERO, 0);
-    char *pct = money_opt("--margin-percent", ctl_opt(opts, "margin-percent"), AMOUNT_ALLOW_ZERO, 0);
-    char *fixed = money_opt("--margin-fixed", ctl_opt(opts, "margin-fixed"), AMOUNT_ALLOW_ZERO, 0);
-    char *daily = money_opt("--daily-cap", ctl_opt(opts, "daily-cap"), AMOUNT_POSITIVE_ONLY, 1);
-    char *monthly = money_opt("--monthly-cap", ctl_opt(opts, "monthly-cap"), AMOUNT_POSITIVE_ONLY, 1);
-    if (pct && atoll(pct) > 1000LL * AMOUNT_SCALE)
-        ctl_die(CTL_REFUSED, "--margin-percent: at most 1000");
+    struct account_args a;
+    account_args_parse(&a, argc, argv, 1);
+    const char *handle = a.handle, *billing = a.billing, *parent = a.parent;
+    char *pct = a.pct, *fixed = a.fixed;
 
     ctl_begin(ctl);
-    /* the whole tree is locked against concurrent moves while we check */
-    PGresult *res = CTL_RUN(ctl, "account set", "SELECT pg_advisory_xact_lock(7424151)");
-    PQclear(res);
+    ctl_lock_tree(ctl);
     long long id = ctl_account_id(ctl, handle);
     char sid[24];
     snprintf(sid, sizeof(sid), "%lld", id);
-    res = CTL_RUN(ctl, "account set",
+    PGresult *res = CTL_RUN(ctl, "account set",
                   "SELECT a.parent_id, a.billing, l.credits_posted - l.debits_posted,"
                   " l.debits_pending FROM account a JOIN ledger_account l ON l.account_id = a.id"
                   " WHERE a.id = $1 FOR UPDATE OF a, l",
@@ -224,11 +226,11 @@ account_set(struct ctl *ctl, int argc, char **argv)
         ctl_die(CTL_REFUSED, "the root account has no parent: it pays its own way and its "
                              "prices are the carrier costs (rate set operator ...)");
     if (billing && strcmp(billing, "parent") == 0 && was_own && (posted != 0 || pending != 0)) {
-        char a[AMOUNT_STRLEN], b[AMOUNT_STRLEN];
+        char b1[AMOUNT_STRLEN], b2[AMOUNT_STRLEN];
         ctl_die(CTL_REFUSED,
                 "%s still holds %s with %s pending: transfer it to its parent and let pending "
                 "SMS settle before billing it to the parent",
-                handle, amount_format(posted, a), amount_format(pending, b));
+                handle, amount_format(posted, b1), amount_format(pending, b2));
     }
     char *parent_id = NULL;
     if (parent) {
@@ -264,17 +266,13 @@ account_set(struct ctl *ctl, int argc, char **argv)
                   " monthly_cap = CASE WHEN $8::text IS NULL THEN monthly_cap"
                   "  ELSE nullif($8::text, '')::bigint END,"
                   " charge_on = coalesce($9, charge_on) WHERE id = $1",
-                  sid, parent_id, billing, credit, pct, fixed, daily, monthly, charge_on);
+                  sid, parent_id, billing, a.credit, pct, fixed, a.daily, a.monthly, a.charge_on);
     PQclear(res);
     if (parent)
-        check_prices(ctl);
+        ctl_check_prices(ctl);
     ctl_commit(ctl);
     xfree(parent_id);
-    xfree(credit);
-    xfree(pct);
-    xfree(fixed);
-    xfree(daily);
-    xfree(monthly);
+    account_args_free(&a);
     account_print(ctl, handle);
     return CTL_OK;
 }

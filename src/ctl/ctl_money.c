@@ -32,8 +32,8 @@ random_key(const char *kind)
     return xasprintf("%s:%s", kind, hex);
 }
 
-/* movement_print - the outcome of a top-up or transfer */
-static void
+/* movement_print - the outcome of a top-up or transfer; frees r */
+static int
 movement_print(struct ctl *ctl, enum ledger_status st, struct ledger_result *r, const char *from,
                const char *to)
 {
@@ -50,6 +50,8 @@ movement_print(struct ctl *ctl, enum ledger_status st, struct ledger_result *r, 
     json_object_object_add(o, "to", json_object_new_string(to));
     json_object_object_add(o, "amount", ctl_amount_json(r->amount));
     ctl_print(ctl, o);
+    ledger_result_free(r);
+    return CTL_OK;
 }
 
 /* check_own - an account that can hold money of its own */
@@ -84,10 +86,8 @@ ctl_cmd_topup(struct ctl *ctl, int argc, char **argv)
     char *key = ref ? xasprintf("topup:%lld:%s", id, ref) : random_key("topup");
     struct ledger_result r;
     enum ledger_status st = ledger_topup(ctl->db, key, id, amount, ref, &r);
-    movement_print(ctl, st, &r, "funding", pos[0]);
-    ledger_result_free(&r);
     xfree(key);
-    return CTL_OK;
+    return movement_print(ctl, st, &r, "funding", pos[0]);
 }
 
 /* cmd_transfer - a parent allocating credit to a child, or clawing it back */
@@ -119,10 +119,8 @@ ctl_cmd_transfer(struct ctl *ctl, int argc, char **argv)
     char *key = ref ? xasprintf("allocate:%lld:%lld:%s", from, to, ref) : random_key("allocate");
     struct ledger_result r;
     enum ledger_status st = ledger_allocate(ctl->db, key, from, to, amount, ref, &r);
-    movement_print(ctl, st, &r, pos[0], pos[1]);
-    ledger_result_free(&r);
     xfree(key);
-    return CTL_OK;
+    return movement_print(ctl, st, &r, pos[0], pos[1]);
 }
 
 /* cmd_balance - posted, pending, available, spend against caps */
@@ -244,23 +242,16 @@ rate_set(struct ctl *ctl, int argc, char **argv)
     char sprice[24];
     snprintf(sprice, sizeof(sprice), "%lld", (long long)price);
     ctl_begin(ctl);
-    PGresult *res = CTL_RUN(ctl, "rate set", "SELECT pg_advisory_xact_lock(7424151)");
-    PQclear(res);
-    long long id = ctl_account_id(ctl, pos[0]);
+    ctl_lock_tree(ctl);
     char sid[24];
-    snprintf(sid, sizeof(sid), "%lld", id);
-    res = CTL_RUN(ctl, "rate set",
+    snprintf(sid, sizeof(sid), "%lld", ctl_account_id(ctl, pos[0]));
+    PGresult *res = CTL_RUN(ctl, "rate set",
                   "INSERT INTO rate (account_id, prefix, price) VALUES ($1, $2, $3)"
                   " ON CONFLICT (account_id, prefix) DO UPDATE SET price = excluded.price,"
                   " updated_at = now()",
                   sid, prefix, sprice);
     PQclear(res);
-    char *why;
-    int bad = quote_check_tree(ctl->db, &why);
-    if (bad < 0)
-        ctl_db_die(ctl, "price check");
-    if (bad)
-        ctl_die(CTL_REFUSED, "refused: %s", why);
+    ctl_check_prices(ctl);
     ctl_commit(ctl);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "account", json_object_new_string(pos[0]));
@@ -295,21 +286,15 @@ ctl_cmd_rate(struct ctl *ctl, int argc, char **argv)
         char *pos[2];
         ctl_parse(argc - 1, argv + 1, NULL, pos, 2, 2, "smsgatectl rate del ACCOUNT PREFIX");
         ctl_begin(ctl);
-        PGresult *res = CTL_RUN(ctl, "rate del", "SELECT pg_advisory_xact_lock(7424151)");
-        PQclear(res);
+        ctl_lock_tree(ctl);
         char sid[24];
         snprintf(sid, sizeof(sid), "%lld", ctl_account_id(ctl, pos[0]));
-        res = CTL_RUN(ctl, "rate del", "DELETE FROM rate WHERE account_id = $1 AND prefix = $2",
+        PGresult *res = CTL_RUN(ctl, "rate del", "DELETE FROM rate WHERE account_id = $1 AND prefix = $2",
                       sid, pos[1][0] == '+' ? pos[1] + 1 : pos[1]);
         if (atoi(PQcmdTuples(res)) == 0)
             ctl_die(CTL_REFUSED, "%s has no rate for %s", pos[0], pos[1]);
         PQclear(res);
-        char *why;
-        int bad = quote_check_tree(ctl->db, &why);
-        if (bad < 0)
-            ctl_db_die(ctl, "price check");
-        if (bad)
-            ctl_die(CTL_REFUSED, "refused: %s", why);
+        ctl_check_prices(ctl);
         ctl_commit(ctl);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "account", json_object_new_string(pos[0]));

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "quote.h"
 #include "xalloc.h"
 
 /* ctl_die - report and exit */
@@ -124,6 +125,29 @@ ctl_commit(struct ctl *ctl)
 {
     if (db_commit(ctl->db) < 0)
         ctl_db_die(ctl, "commit");
+}
+
+/*
+ * ctl_lock_tree - serialise changes to the tree's shape and prices, so that
+ * two administrators cannot each pass the price check with changes that
+ * together price a child below its parent.
+ */
+void
+ctl_lock_tree(struct ctl *ctl)
+{
+    PQclear(CTL_RUN(ctl, "lock", "SELECT pg_advisory_xact_lock(7424151)"));
+}
+
+/* ctl_check_prices - refuse the transaction's changes if they undercut a parent */
+void
+ctl_check_prices(struct ctl *ctl)
+{
+    char *why;
+    int bad = quote_check_tree(ctl->db, &why);
+    if (bad < 0)
+        ctl_db_die(ctl, "price check");
+    if (bad)
+        ctl_die(CTL_REFUSED, "refused: %s", why);
 }
 
 /* ctl_amount - parse or die */

@@ -167,7 +167,13 @@ ledger_move(struct db *db, const char *key, const char *kind, long long from_id,
         return refuse(r, LEDGER_CONFLICT,
                       xasprintf("reference already used for a different transfer (id %lld)",
                                 r->transfer_id));
-    return refuse(r, LEDGER_INSUFFICIENT, xstrdup("more than the giver has available"));
+    struct ledger_balance b;
+    char have[AMOUNT_STRLEN], want[AMOUNT_STRLEN];
+    if (ledger_balance(db, from_id, &b) < 0)
+        return LEDGER_ERROR;
+    return refuse(r, LEDGER_INSUFFICIENT,
+                  xasprintf("more than the giver has available: %s available, %s asked",
+                            amount_format(b.available, have), amount_format(amount, want)));
 }
 
 /* ledger_topup - funding -> account */
