@@ -295,13 +295,14 @@ account_status(struct ctl *ctl, const char *verb, int argc, char **argv)
                                             " ON l.account_id = a.id WHERE a.id = $1"
                                             " FOR UPDATE OF a, l",
                             sid);
-    const char *status = db_value(res, 0, 0);
+    int closed = strcmp(db_value(res, 0, 0), "closed") == 0;
     int is_root = db_value(res, 0, 1)[0] == 't';
     long long posted = db_int64(res, 0, 2), pending = db_int64(res, 0, 3);
+    PQclear(res);
     const char *to = strcmp(verb, "suspend") == 0  ? "suspended"
                      : strcmp(verb, "resume") == 0 ? "active"
                                                    : "closed";
-    if (strcmp(status, "closed") == 0)
+    if (closed)
         ctl_die(CTL_REFUSED, "%s is closed; closed accounts stay closed", pos[0]);
     if (strcmp(to, "closed") == 0) {
         char a[AMOUNT_STRLEN], b[AMOUNT_STRLEN];
@@ -312,7 +313,6 @@ account_status(struct ctl *ctl, const char *verb, int argc, char **argv)
                     "%s has a balance of %s and %s pending: transfer the balance to its parent "
                     "and let pending SMS settle before closing it",
                     pos[0], amount_format(posted, a), amount_format(pending, b));
-        PQclear(res);
         res = CTL_RUN(ctl, "account close",
                       "SELECT (SELECT string_agg(handle, ', ') FROM account"
                       "  WHERE parent_id = $1 AND status <> 'closed'),"
@@ -324,8 +324,8 @@ account_status(struct ctl *ctl, const char *verb, int argc, char **argv)
         if (db_value(res, 0, 1))
             ctl_die(CTL_REFUSED, "%s still owns domains: %s (smsgatectl domain del)", pos[0],
                     db_value(res, 0, 1));
+        PQclear(res);
     }
-    PQclear(res);
     res = CTL_RUN(ctl, "account", "UPDATE account SET status = $2 WHERE id = $1", sid, to);
     PQclear(res);
     ctl_commit(ctl);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "quote.h"
@@ -28,7 +29,15 @@ ctl_die(int code, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    exit(code);
+    /*
+     * A refusal ends the command where it stands, like Postfix's msg_fatal():
+     * the server rolls the open transaction back when the connection drops.
+     * _exit() skips the exit-time leak report of sanitizer builds, which
+     * would only list what the abandoned command still held; successful runs
+     * are still checked in full.
+     */
+    fflush(stdout);
+    _exit(code);
 }
 
 /* ctl_parse - options and positional arguments */

@@ -125,6 +125,9 @@ conf_load(const char *path, char **error_r)
             break;
         }
     }
+    /* a read error (a directory, an I/O error) must not pass for the end of the file */
+    if (*error_r == NULL && ferror(fp))
+        *error_r = xasprintf("%s:%d: %s", file, lineno + 1, strerror(errno));
     fclose(fp);
     if (*error_r) {
         conf_free(conf);

@@ -50,8 +50,7 @@ pricing_compute(struct price_level *lv, int n, int *bad_r, const char **error_r)
             }
             lv[i].price = lv[i].rate;
         } else {
-            lv[i].price =
-                pricing_margin(lv[i + 1].price, lv[i].margin_percent, lv[i].margin_fixed);
+            lv[i].price = pricing_margin(lv[i + 1].price, lv[i].margin_percent, lv[i].margin_fixed);
         }
         /* the carrier cost too: sums of prices must not overflow */
         if (lv[i].price > AMOUNT_MAX) {

@@ -172,9 +172,11 @@ valid_cidr(const char *s)
         return 0;
     if (slash == NULL)
         return 1;
-    char *end;
-    long bits = strtol(slash + 1, &end, 10);
-    return slash[1] && *end == 0 && bits >= 0 && bits <= max;
+    /* digits only: strtol would also take "+8" or " 8", which other parsers refuse */
+    size_t ndig = strspn(slash + 1, "0123456789");
+    if (ndig == 0 || ndig > 3 || slash[1 + ndig] != 0)
+        return 0;
+    return atoi(slash + 1) <= max;
 }
 
 /* one_of - value in a NULL-terminated list */
@@ -240,14 +242,16 @@ sender_set(struct sender_rule *r, const char *key, const char *value, char **err
         set_str(&r->auth, value);
     } else if (strcmp(key, "networks") == 0) {
         char *copy = xstrdup(value), *save = NULL;
-        for (char *t = strtok_r(copy, ", ", &save); t && !why; t = strtok_r(NULL, ", ", &save))
+        int count = 0;
+        for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save), count++)
             if (!valid_cidr(t)) {
                 *error_r = xasprintf("networks: \"%s\" is not an address or CIDR block", t);
                 xfree(copy);
                 return -1;
             }
         xfree(copy);
-        set_str(&r->networks, value);
+        /* separators alone name no network: store none, so auth=network is refused */
+        set_str(&r->networks, count ? value : "");
     } else if (strcmp(key, "token") == 0) {
         if (*value && (strlen(value) < 16 || strlen(value) > 128 ||
                        strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
