@@ -34,7 +34,7 @@ static const struct {
     const char *in;
     enum amount_sign sign;
     int rc;
-    amount_t want; /* when rc == 0 */
+    amount_t want;   /* when rc == 0 */
     const char *why; /* substring of the reason when refused, or NULL */
 } parse_cases[] = {
     /* plain values */
@@ -154,9 +154,9 @@ main(void)
     }
 
     /* what is printed parses back to the same amount */
-    static const amount_t round[] = {1,          75000,      12000000, 12500000, 1000001,
-                                     123456789,  999999,     -1,       -75000,   -AMOUNT_MAX,
-                                     AMOUNT_MAX, 0,          10,       100000,   999999999999999};
+    static const amount_t round[] = {1,          75000,  12000000, 12500000, 1000001,
+                                     123456789,  999999, -1,       -75000,   -AMOUNT_MAX,
+                                     AMOUNT_MAX, 0,      10,       100000,   999999999999999};
     for (size_t i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
         amount_t back = 424242;
         const char *why = NULL;

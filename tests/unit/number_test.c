@@ -94,8 +94,7 @@ main(void)
                      why ? why : "(none)");
         } else {
             int good = rc == -1 && why != NULL && *why &&
-                       (cases[i].why == NULL || strstr(why, cases[i].why) != NULL) &&
-                       out[0] == 'X';
+                       (cases[i].why == NULL || strstr(why, cases[i].why) != NULL) && out[0] == 'X';
             if (!ok(good, "\"%s\" refused%s%s", vis(cases[i].in), cases[i].why ? ": " : "",
                     cases[i].why ? cases[i].why : ""))
                 diag("  rc %d, reason %s", rc, why ? why : "(none)");

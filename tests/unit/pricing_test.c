@@ -12,8 +12,8 @@
 #include "pricing.h"
 #include "tap.h"
 
-#define PCT(x) ((amount_t)((x) * 1000000.0 + 0.5)) /* percent to micro-percent */
-#define NONE (-1)                                  /* no explicit rate */
+#define PCT(x) ((amount_t)(x)*1000000) /* whole percent to micro-percent */
+#define NONE (-1)                      /* no explicit rate */
 
 /* pricing_margin: parent price, percent, fixed -> price */
 static const struct {
@@ -21,21 +21,21 @@ static const struct {
 } margin_cases[] = {
     {100000, 0, 0, 100000},
     {100000, PCT(10), 0, 110000},
-    {100000, PCT(12.5), 0, 112500},
+    {100000, 12500000 /* 12.5% */, 0, 112500},
     {75000, PCT(20), 5000, 95000},
     {75000, 0, 5000, 80000},
     {0, PCT(50), 10, 10},
     {0, 0, 0, 0},
     /* half a micro-unit rounds up, just under half rounds down */
     {1, PCT(50), 0, 2},
-    {1, PCT(49.999999), 0, 1},
-    {3, PCT(50), 0, 5},        /* 1.5 -> 2 */
-    {5, PCT(10), 0, 6},        /* 0.5 -> 1 */
-    {5, PCT(9.999999), 0, 5},  /* 0.49999995 -> 0 */
-    {15, PCT(10), 0, 17},      /* 1.5 -> 2 */
-    {333333, PCT(33.333333), 0, 444444},
+    {1, 49999999, 0, 1},
+    {3, PCT(50), 0, 5},   /* 1.5 -> 2 */
+    {5, PCT(10), 0, 6},   /* 0.5 -> 1 */
+    {5, 9999999, 0, 5},   /* 0.49999995 -> 0 */
+    {15, PCT(10), 0, 17}, /* 1.5 -> 2 */
+    {333333, 33333333, 0, 444444},
     {1, PCT(1000), 0, 11},
-    {1000000, PCT(0.000001), 0, 1000000}, /* 0.01 micro-unit -> 0 */
+    {1000000, 1, 0, 1000000}, /* 0.01 micro-unit -> 0 */
     /* beyond AMOUNT_MAX is reported as AMOUNT_MAX + 1, never wrapped */
     {AMOUNT_MAX, 0, 0, AMOUNT_MAX},
     {AMOUNT_MAX - 1, 0, 1, AMOUNT_MAX},

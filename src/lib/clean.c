@@ -1,0 +1,3 @@
+/* clean.c - to be written */
+#include "config.h"
+#include "clean.h"

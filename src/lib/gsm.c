@@ -1,0 +1,3 @@
+/* gsm.c - to be written */
+#include "config.h"
+#include "gsm.h"

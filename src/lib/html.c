@@ -1,0 +1,3 @@
+/* html.c - to be written */
+#include "config.h"
+#include "html.h"

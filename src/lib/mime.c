@@ -1,0 +1,3 @@
+/* mime.c - to be written */
+#include "config.h"
+#include "mime.h"

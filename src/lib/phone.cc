@@ -1,0 +1,3 @@
+// phone.cc - to be written
+#include "config.h"
+#include "phone.h"
