@@ -235,6 +235,13 @@ account_set(struct ctl *ctl, int argc, char **argv)
     char *parent_id = NULL;
     if (parent) {
         long long pid = ctl_account_id(ctl, parent);
+        char sp[24];
+        snprintf(sp, sizeof(sp), "%lld", pid);
+        PGresult *ps = CTL_RUN(ctl, "account set", "SELECT status FROM account WHERE id = $1", sp);
+        int closed = strcmp(db_value(ps, 0, 0), "closed") == 0;
+        PQclear(ps);
+        if (closed)
+            ctl_die(CTL_REFUSED, "parent account \"%s\" is closed", parent);
         /* cycle: the new parent may not be the account or one of its descendants */
         char spid[24];
         snprintf(spid, sizeof(spid), "%lld", pid);
@@ -268,8 +275,8 @@ account_set(struct ctl *ctl, int argc, char **argv)
                   " charge_on = coalesce($9, charge_on) WHERE id = $1",
                   sid, parent_id, billing, a.credit, pct, fixed, a.daily, a.monthly, a.charge_on);
     PQclear(res);
-    if (parent)
-        ctl_check_prices(ctl);
+    /* a move or a new margin can lift a parent above a child's explicit rate */
+    ctl_check_prices(ctl);
     ctl_commit(ctl);
     xfree(parent_id);
     account_args_free(&a);

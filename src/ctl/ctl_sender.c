@@ -15,9 +15,12 @@
 #include "xalloc.h"
 
 /* columns in the order of sender_keys[] ("limit" is part_limit) */
-static const char rule_columns[] =
-    "auth, networks, token, country, numbers, part_limit, over_limit, content,"
-    " subject_sender_id, sender_id, notify, replies, history, translit, end_marker, disclaimer";
+#define RULE_COLUMNS(limit)                                                                        \
+    "auth, networks, token, country, numbers, " limit ", over_limit, content,"                     \
+    " subject_sender_id, sender_id, notify, replies, history, translit, end_marker, disclaimer"
+static const char rule_columns[] = RULE_COLUMNS("part_limit");
+/* shown under the names of the keys */
+static const char rule_shown[] = RULE_COLUMNS("part_limit AS limit");
 
 static const char sender_usage[] =
     "smsgatectl sender add PATTERN ACCOUNT [key=value ...] | sender list [--account A]"
@@ -84,7 +87,7 @@ rule_print(struct ctl *ctl, const char *id)
     char *sql = xasprintf("SELECT r.pattern, a.handle AS account, u.handle AS universe, %s"
                           " FROM sender_rule r JOIN account a ON a.id = r.account_id"
                           " JOIN account u ON u.id = r.universe_id WHERE r.id = $1",
-                          rule_columns);
+                          rule_shown);
     PGresult *res = CTL_RUN(ctl, "sender show", sql, id);
     xfree(sql);
     json_object *arr = ctl_rows(res, NULL);

@@ -21,12 +21,43 @@
 
 const struct conf_key conf_keys[] = {
 #define F(f) offsetof(struct conf, f)
-    {"database", CONF_STR, "dbname=smsgate", 0, 0, F(database), "libpq connection string"},
+    {"database", CONF_STR, "dbname=smsgate", 0, 0, F(database), "libpq connection string", NULL},
     {"db_connect_timeout", CONF_INT, "10", 1, 3600, F(db_connect_timeout),
-     "seconds to wait for a database connection"},
+     "seconds to wait for a database connection", NULL},
     {"db_statement_timeout", CONF_INT, "30000", 0, 3600000, F(db_statement_timeout),
-     "milliseconds a statement may run, 0 for no limit"},
-    {NULL, CONF_STR, NULL, 0, 0, 0, NULL},
+     "milliseconds a statement may run, 0 for no limit", NULL},
+    {"user", CONF_STR, "smsgate", 0, 0, F(user),
+     "unprivileged user the daemons run as once their sockets are open (when started as root)", NULL},
+    {"pid_file", CONF_STR, "", 0, 0, F(pid_file), "file to write the daemon's process id to", NULL},
+    {"lmtp_listen", CONF_STR, "unix:/run/smsgate/lmtp.sock", 0, 0, F(lmtp_listen),
+     "where smsgate-lmtpd listens: unix:/path or inet:host:port", NULL},
+    {"lmtp_max_connections", CONF_INT, "64", 1, 10000, F(lmtp_max_connections),
+     "LMTP connections served at once; more wait to be accepted", NULL},
+    {"lmtp_timeout", CONF_INT, "300", 1, 86400, F(lmtp_timeout),
+     "seconds an LMTP client may stay silent before it is disconnected", NULL},
+    {"xforward_clients", CONF_STR, "unix, 127.0.0.1, ::1", 0, 0, F(xforward_clients),
+     "clients allowed to send XFORWARD: \"unix\" for the Unix socket, addresses or CIDR blocks", NULL},
+    {"message_size_limit", CONF_INT, "33554432", 1024, 2147483647, F(message_size_limit),
+     "largest message accepted, in bytes", NULL},
+    {"recipient_limit", CONF_INT, "1000", 1, 100000, F(recipient_limit),
+     "recipients accepted in one LMTP transaction", NULL},
+    {"line_length_limit", CONF_INT, "2048", 512, 65536, F(line_length_limit),
+     "longest LMTP command line, in bytes", NULL},
+    {"mime_depth_limit", CONF_INT, "20", 1, 100, F(mime_depth_limit),
+     "nesting of MIME multiparts and attached messages followed", NULL},
+    {"mime_scan_limit", CONF_INT, "1048576", 65536, 2147483647, F(mime_scan_limit),
+     "bytes from the start of a message kept to find its text; the rest is counted, not stored", NULL},
+    {"authserv_id", CONF_STR, "", 0, 0, F(authserv_id),
+     "authserv-id of smsgate's own Authentication-Results; empty for this host's name", NULL},
+    {"trusted_authserv_ids", CONF_STR, "", 0, 0, F(trusted_authserv_ids),
+     "further authserv-ids (OpenDKIM, OpenDMARC) whose Authentication-Results are trusted", NULL},
+    {"insufficient_credit", CONF_STR, "refuse", 0, 0, F(insufficient_credit),
+     "when the payer cannot cover an SMS or a spending cap is reached: refuse (5.2.2) or "
+     "defer (4.2.2)",
+     "refuse|defer"},
+    {"sms_validity", CONF_INT, "172800", 60, 2592000, F(sms_validity),
+     "seconds an SMS may wait for a carrier before it expires (and costs nothing)", NULL},
+    {NULL, CONF_STR, NULL, 0, 0, 0, NULL, NULL},
 #undef F
 };
 
@@ -44,6 +75,18 @@ conf_set(struct conf *conf, const struct conf_key *k, const char *value)
             return "out of range";
         *(int *)((char *)conf + k->offset) = (int)v;
         return NULL;
+    }
+    if (k->choices) {
+        size_t len = strlen(value);
+        const char *p = k->choices;
+        int found = 0;
+        while (*p && !found) {
+            size_t n = strcspn(p, "|");
+            found = n == len && strncmp(p, value, n) == 0;
+            p += n + (p[n] == '|');
+        }
+        if (!found)
+            return "not one of the allowed values";
     }
     char **field = (char **)((char *)conf + k->offset);
     xfree(*field);
@@ -120,8 +163,12 @@ conf_load(const char *path, char **error_r)
         }
         const char *why = conf_set(conf, k, value);
         if (why != NULL) {
-            *error_r = xasprintf("%s:%d: %s: %s (allowed %ld..%ld)", file, lineno, key, why,
-                                 k->min, k->max);
+            if (k->type == CONF_INT)
+                *error_r = xasprintf("%s:%d: %s: %s (allowed %ld..%ld)", file, lineno, key, why,
+                                     k->min, k->max);
+            else
+                *error_r = xasprintf("%s:%d: %s = %s: %s (%s)", file, lineno, key, value, why,
+                                     k->choices);
             break;
         }
     }

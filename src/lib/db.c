@@ -158,6 +158,13 @@ db_rollback(struct db *db)
     memcpy(db->error, error, sizeof(error));
 }
 
+int
+db_alive(const struct db *db)
+{
+    return PQstatus(db->conn) == CONNECTION_OK &&
+           PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+}
+
 const char *
 db_error(const struct db *db)
 {

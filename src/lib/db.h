@@ -41,6 +41,9 @@ int db_commit(struct db *db);
 /* db_rollback - safe to call after a failure or outside a transaction */
 void db_rollback(struct db *db);
 
+/* db_alive - is the connection still usable? */
+int db_alive(const struct db *db);
+
 const char *db_error(const struct db *db);
 /* db_sqlstate - five characters, or "" when the failure had none */
 const char *db_sqlstate(const struct db *db);

@@ -46,6 +46,8 @@ ctl account add acme --margin-percent 25 --credit-limit 5 >/dev/null
 ctl account add acme-sales --parent acme --margin-fixed 0.01 >/dev/null
 ctl account add acme-ops --parent acme --billing parent >/dev/null
 ctl account add globex >/dev/null
+ctl account add closedone --parent acme >/dev/null
+ctl account close closedone >/dev/null
 ctl topup acme 100 --ref INV-7 >/dev/null
 ctl transfer acme acme-sales 10 >/dev/null
 check "acme available: 100 - 10 + 5 credit" "$(ctl --json balance acme | python3 -c 'import json,sys; print(json.load(sys.stdin)["available"])')" "95.00"
@@ -61,11 +63,11 @@ ctl domain add SMS.Acme.Test acme >/dev/null
 check "domain stored in lower case" "$(ctl --json domain list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["domain"])')" "sms.acme.test"
 ctl sender add Alice@Acme.Test acme-sales country=au numbers=local limit=2 >/dev/null
 check "sender rule stored with defaults and normalised values" \
-    "$(ctl --json sender show alice@acme.test | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["account"], d["universe"], d["auth"], d["country"], d["part_limit"], d["translit"])')" \
+    "$(ctl --json sender show alice@acme.test | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["account"], d["universe"], d["auth"], d["country"], d["limit"], d["translit"])')" \
     "acme-sales acme sasl,dkim,dmarc AU 2 True"
 ctl sender set alice@acme.test over_limit=refuse translit=off >/dev/null
 check "sender set changes only what it names" \
-    "$(ctl --json sender show alice@acme.test | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["over_limit"], d["translit"], d["part_limit"])')" "refuse False 2"
+    "$(ctl --json sender show alice@acme.test | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["over_limit"], d["translit"], d["limit"])')" "refuse False 2"
 check "ledger check passes" "$(ctl ledger check)" "ledger check: ok (0 problems)"
 
 # --- bad input: clear message, documented code, nothing changed -----------------
@@ -93,6 +95,11 @@ refused 65 'has a balance of 10.00' account close acme-sales
 refused 65 'still holds 90.00' account set acme --billing parent
 refused 65 'below its parent' rate set acme-sales 61 0.049
 refused 65 'prefix "61x"' rate set acme 61x 0.1
+ctl rate set acme-sales 61 0.07 >/dev/null
+refused 65 'acme-sales would be priced 0.07 per segment for +61, below its parent acme at 0.08' \
+    account set acme --margin-percent 100
+ctl rate del acme-sales 61 >/dev/null
+refused 65 'parent account "closedone" is closed' account set acme-ops --parent closedone
 refused 65 'not a top-level account' domain add sms.sales.test acme-sales
 refused 65 'already belongs to acme' domain add sms.acme.test globex
 refused 65 'not a domain name' domain add "bad domain" acme

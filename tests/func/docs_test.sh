@@ -1,0 +1,234 @@
+#!/bin/sh
+# docs_test.sh - the manual pages and the sample configuration against the code
+#
+# What the code knows is read from the code itself, so a key, a command, an
+# option or a sender setting added without its documentation (or removed
+# from a page) fails here:
+#   - every key of conf_keys[] (src/lib/conf.c) has a term line in
+#     smsgate.conf(5) with its default and, for integers, its bounds, and a
+#     line "key = default" (commented out or not) in conf/smsgate.conf;
+#   - the sample configuration loads: smsgatectl does not exit 78 with it,
+#     nor with every commented-out key switched on, while it does exit 78
+#     for a file with an unknown key (so the check can fail);
+#   - every command of commands[] (src/ctl/ctl_main.c), every option of a
+#     command (src/ctl/*.c), every global option, every sender setting of
+#     sender_keys[] (src/lib/sender.c) and every exit code of ctl.h is
+#     documented in smsgatectl(8);
+#   - every page has the sections of STYLE.md point 9 and groff finds
+#     nothing to warn about.
+#
+# Run by tests/run-test from the build directory, with top_srcdir and
+# SMSGATECTL set. POSIX sh, TAP output.
+
+srcdir=${top_srcdir:-.}
+ctl=${SMSGATECTL:-${top_builddir:-.}/src/ctl/smsgatectl}
+man8=$srcdir/man/smsgatectl.8
+man5=$srcdir/man/smsgate.conf.5
+man7=$srcdir/man/smsgate.7
+sample=$srcdir/conf/smsgate.conf
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/docs_test.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+n=0
+failed=0
+ok() {
+    n=$((n + 1))
+    echo "ok $n - $1"
+}
+not_ok() {
+    n=$((n + 1))
+    failed=$((failed + 1))
+    echo "not ok $n - $1"
+}
+# check DESCRIPTION COMMAND... - one test point from a command's status
+check() {
+    desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+diag() {
+    printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# has TEXT NEEDLE - NEEDLE occurs in TEXT as a whole word (no letter, digit,
+# '_' or '=' right before or after it)
+has() {
+    printf '%s\n' "$1" | awk -v n="$2" '
+        {
+            t = $0; p = ""
+            while ((i = index(t, n)) > 0) {
+                b = i > 1 ? substr(t, i - 1, 1) : substr(p, length(p), 1)
+                a = substr(t, i + length(n), 1)
+                if (b !~ /[A-Za-z0-9_=]/ && a !~ /[A-Za-z0-9_=]/) { f = 1; exit }
+                p = substr(t, 1, i); t = substr(t, i + 1)
+            }
+        }
+        END { exit !f }'
+}
+
+# term PAGE NAME [eq] - PAGE has a term for NAME: a tag line right after
+# .TP or .TQ, being a .B, .BI or .BR line or a line starting "\fB", whose
+# first word is NAME (followed by a blank, a quote, '=', a font escape or
+# the end of the line; with "eq", followed by '='). Mentions of NAME in
+# running text do not count, so removing the term fails the check.
+term() {
+    awk -v name="$2" -v eq="${3:-}" '
+        BEGIN {
+            lead = "^(\\.B[IR]? +\"?|\\\\fB)" name
+            re = eq != "" ? lead "=" : lead "([ \"=\\\\]|$)"
+        }
+        prev ~ /^\.T[PQ]/ && $0 ~ re { f = 1; exit }
+        { prev = $0 }
+        END { exit !f }' "$1"
+}
+
+# paragraph PAGE NAME - the text of the paragraph of NAME's term, roff removed
+paragraph() {
+    awk -v name="$2" '
+        BEGIN { re = "^\\.B[IR]? +\"?" name "([ \"]|$)" }
+        found && /^\.(TP|SH|SS)/ { exit }
+        found { print }
+        !found && prev ~ /^\.T[PQ]/ && $0 ~ re { found = 1 }
+        { prev = $0 }
+    ' "$1" | sed -e 's/^\.[A-Za-z]* *//' -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/"//g' |
+        tr '\n' ' ' | tr -s ' '
+}
+
+# roff_opt NAME - an option name as written in roff: "--credit-limit" is
+# "\-\-credit\-limit"
+roff_opt() {
+    printf '%s\n' "$1" | sed 's/-/\\-/g'
+}
+
+# --- what the code says ----------------------------------------------------
+
+# conf_keys[], one entry a line (an entry may span several lines of C)
+conf_table=$(awk '
+    /conf_keys\[\] = \{/ { on = 1; next }
+    on && /^[ \t]*\{NULL/ { if (e != "") print e; exit }
+    on && /^[ \t]*\{"/ { if (e != "") print e; e = $0; next }
+    on && e != "" { sub(/^[ \t]*/, " "); e = e $0 }
+' "$srcdir/src/lib/conf.c")
+conf_names=$(printf '%s\n' "$conf_table" | sed -n 's/^[[:space:]]*{"\([A-Za-z0-9_]*\)",.*/\1/p')
+conf_defaults=$(printf '%s\n' "$conf_table" |
+    sed -n 's/^[[:space:]]*{"\([A-Za-z0-9_]*\)", *CONF_[A-Z]*, *"\([^"]*\)".*/\1 \2/p')
+conf_ints=$(printf '%s\n' "$conf_table" | sed -n 's/^[[:space:]]*{"\([A-Za-z0-9_]*\)", *CONF_INT,.*/\1/p')
+conf_bounds=$(printf '%s\n' "$conf_table" |
+    sed -n 's/^[[:space:]]*{"\([A-Za-z0-9_]*\)", *CONF_INT, *"[^"]*", *\(-\{0,1\}[0-9][0-9]*\), *\(-\{0,1\}[0-9][0-9]*\),.*/\1 \2 \3/p')
+sender_keys=$(sed -n '/sender_keys\[\] = {/,/NULL/p' "$srcdir/src/lib/sender.c" |
+    grep -o '"[A-Za-z0-9_]*"' | tr -d '"')
+commands=$(sed -n '/commands\[\] = {/,/^};/p' "$srcdir/src/ctl/ctl_main.c" |
+    grep -o '{"[a-z][a-z-]*",' | sed 's/[{",]//g')
+options=$(cat "$srcdir"/src/ctl/*.c | grep -o '{"[a-z][a-z-]*", [01], NULL}' |
+    sed 's/^{"\([a-z-]*\)".*/\1/' | sort -u)
+global_options=$(grep -o 'argv\[i\], "-[-a-z]*"' "$srcdir/src/ctl/ctl_main.c" |
+    sed 's/.*"\(-[-a-z]*\)"/\1/' | sort -u)
+exit_codes=$(sed -n 's/^[[:space:]]*CTL_[A-Z_]* = \([0-9][0-9]*\),.*/\1/p' "$srcdir/src/ctl/ctl.h")
+
+# an empty list would make every check below pass vacuously
+for what in conf_names conf_defaults conf_ints sender_keys commands options global_options exit_codes; do
+    eval "list=\$$what"
+    check "the code's $what can be read ($(printf '%s\n' "$list" | wc -l | tr -d ' ') found)" \
+        test -n "$list"
+done
+nconf=$(printf '%s\n' "$conf_names" | wc -l)
+check "every key of conf_keys[] has a readable default" \
+    test "$(printf '%s\n' "$conf_defaults" | wc -l)" -eq "$nconf"
+check "every integer key of conf_keys[] has readable bounds" \
+    test "$(printf '%s\n' "$conf_bounds" | wc -l)" -eq "$(printf '%s\n' "$conf_ints" | wc -l)"
+
+# --- smsgate.conf(5) and conf/smsgate.conf -------------------------------------
+
+for key in $conf_names; do
+    check "smsgate.conf(5) documents key $key" term "$man5" "$key"
+done
+# (here-documents, not pipes: the loops must run in this shell to count)
+# an empty default is written "Default: empty"
+while read -r key def; do
+    text=$(paragraph "$man5" "$key")
+    want="Default: ${def:-empty}"
+    check "smsgate.conf(5) gives $key the default ${def:-(empty)}" has "$text" "$want"
+    has "$text" "$want" || diag "no \"$want\" in: $text"
+done <<EOF
+$conf_defaults
+EOF
+while read -r key min max; do
+    [ -n "$key" ] || continue
+    text=$(paragraph "$man5" "$key")
+    check "smsgate.conf(5) gives $key the range $min to $max" has "$text" "$min to $max"
+    has "$text" "$min to $max" || diag "no \"$min to $max\" in: $text"
+done <<EOF
+$conf_bounds
+EOF
+
+for key in $conf_names; do
+    def=$(printf '%s\n' "$conf_defaults" | grep "^$key " | cut -d' ' -f2-)
+    check "conf/smsgate.conf has \"$key = $def\"" \
+        awk -v want="$key = $def" '
+            BEGIN { sub(/[ \t]+$/, "", want) }
+            { l = $0; sub(/^#/, "", l); sub(/[ \t]+$/, "", l); if (l == want) f = 1 }
+            END { exit !f }' "$sample"
+done
+
+if [ -x "$ctl" ]; then
+    "$ctl" -c "$sample" db status >"$tmp/out" 2>&1
+    rc=$?
+    check "smsgatectl loads conf/smsgate.conf (db status exits $rc, not 78)" test "$rc" -ne 78
+    [ "$rc" -ne 78 ] || diag "$(cat "$tmp/out")"
+    sed 's/^#\([a-z_][a-z0-9_]* =\)/\1/' "$sample" >"$tmp/all.conf"
+    "$ctl" -c "$tmp/all.conf" db status >"$tmp/out" 2>&1
+    rc=$?
+    check "smsgatectl loads conf/smsgate.conf with every key switched on (exit $rc, not 78)" \
+        test "$rc" -ne 78
+    [ "$rc" -ne 78 ] || diag "$(cat "$tmp/out")"
+    printf 'no_such_key = 1\n' >"$tmp/bad.conf"
+    "$ctl" -c "$tmp/bad.conf" db status >/dev/null 2>&1
+    rc=$?
+    check "smsgatectl refuses an unknown key with exit 78 (the check above can fail)" test "$rc" -eq 78
+else
+    not_ok "smsgatectl is built (SMSGATECTL=$ctl)"
+fi
+
+# --- smsgatectl(8) -----------------------------------------------------------
+
+for cmd in $commands; do
+    check "smsgatectl(8) documents command $cmd" term "$man8" "$cmd"
+done
+for opt in $options; do
+    check "smsgatectl(8) documents option --$opt" grep -qF -- "$(roff_opt "--$opt")" "$man8"
+done
+options_section=$(sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$man8")
+for opt in $global_options; do
+    check "smsgatectl(8) OPTIONS documents $opt" \
+        eval 'printf "%s\n" "$options_section" | grep -qF -- "$(roff_opt "$opt")"'
+done
+for key in $sender_keys; do
+    check "smsgatectl(8) documents sender setting $key=" term "$man8" "$key" eq
+done
+exit_section=$(sed -n '/^\.SH "\{0,1\}EXIT STATUS/,/^\.SH /p' "$man8")
+for code in $exit_codes; do
+    check "smsgatectl(8) EXIT STATUS documents $code" \
+        eval 'printf "%s\n" "$exit_section" | grep -Eq "^\\.B $code\$"'
+done
+
+# --- every page ----------------------------------------------------------------
+
+for page in "$man8" "$man5" "$man7"; do
+    name=$(basename "$page")
+    missing=
+    for section in NAME SYNOPSIS DESCRIPTION OPTIONS CONFIGURATION SECURITY FILES "EXIT STATUS" "SEE ALSO"; do
+        grep -Eq "^\\.SH \"?$section\"?\$" "$page" || missing="$missing [$section]"
+    done
+    check "$name has the sections of STYLE.md${missing:+, missing$missing}" test -z "$missing"
+    if command -v groff >/dev/null 2>&1; then
+        groff -man -Tutf8 -ww -z "$page" >"$tmp/groff" 2>&1
+        check "groff finds nothing to warn about in $name" test ! -s "$tmp/groff"
+        [ ! -s "$tmp/groff" ] || diag "$(cat "$tmp/groff")"
+    else
+        n=$((n + 1))
+        echo "ok $n # SKIP groff not installed ($name)"
+    fi
+done
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,428 @@
+/*
+ * intake.c - from a parsed mail and one recipient to a queued, paid SMS
+ *
+ * Order matters for the reply a sender gets: who is sending is settled
+ * before what they wrote, and the money last, so that a stranger learns
+ * nothing about an account's balance. Every step that reads the database
+ * can fail transiently; each such failure becomes a 4xx and Postfix keeps
+ * the mail. Only the final transaction writes, and it writes the SMS and
+ * its reservation together or not at all.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "amount.h"
+#include "clean.h"
+#include "gsm.h"
+#include "intake.h"
+#include "ledger.h"
+#include "msg.h"
+#include "phone.h"
+#include "sender.h"
+#include "trust.h"
+#include "xalloc.h"
+
+#define TEMPFAIL "451 4.3.0 <%s>: temporary failure, please try again later"
+
+/* The sender rule as intake uses it. */
+struct rule {
+    char id[24], account[24];
+    int auth;
+    char *networks, *token, *country, *over_limit, *content, *sender_id, *notify;
+    char *end_marker, *disclaimer;
+    int numbers_local, limit, subject_sender_id, translit;
+    char handle[64], status[16], auth_text[64];
+};
+
+static void
+rule_free(struct rule *r)
+{
+    xfree(r->networks);
+    xfree(r->token);
+    xfree(r->country);
+    xfree(r->over_limit);
+    xfree(r->content);
+    xfree(r->sender_id);
+    xfree(r->notify);
+    xfree(r->end_marker);
+    xfree(r->disclaimer);
+}
+
+/* dup_or_null - copy a nullable field */
+static char *
+dup_or_null(const PGresult *res, int col)
+{
+    const char *v = db_value(res, 0, col);
+    return v && *v ? xstrdup(v) : NULL;
+}
+
+/* split_rcpt - local part and domain, lower-cased domain */
+static int
+split_rcpt(const char *rcpt, char *local, size_t lsize, char *domain, size_t dsize)
+{
+    const char *at = strrchr(rcpt, '@');
+    if (at == NULL || (size_t)(at - rcpt) >= lsize || strlen(at + 1) >= dsize)
+        return -1;
+    memcpy(local, rcpt, (size_t)(at - rcpt));
+    local[at - rcpt] = 0;
+    size_t i = 0;
+    for (const char *p = at + 1; *p; p++)
+        domain[i++] = (char)tolower((unsigned char)*p);
+    domain[i] = 0;
+    /* a quoted local part "0412 345 678" is read without its quotes */
+    if (local[0] == '"') {
+        size_t n = strlen(local);
+        if (n >= 2 && local[n - 1] == '"') {
+            memmove(local, local + 1, n - 2);
+            local[n - 2] = 0;
+        }
+    }
+    return 0;
+}
+
+/* universe_of - the account a domain names; 0 none, -1 database error */
+static long long
+universe_of(struct db *db, const char *domain, char *handle, size_t hsize)
+{
+    PGresult *res = DB_EXEC(db,
+                            "SELECT d.account_id, a.handle FROM domain d"
+                            " JOIN account a ON a.id = d.account_id WHERE d.name = $1",
+                            domain);
+    if (res == NULL)
+        return -1;
+    long long id = PQntuples(res) ? db_int64(res, 0, 0) : 0;
+    if (id)
+        snprintf(handle, hsize, "%s", db_value(res, 0, 1));
+    PQclear(res);
+    return id;
+}
+
+/* intake_rcpt - the envelope's verdict */
+int
+intake_rcpt(struct db *db, const char *rcpt, char reply[INTAKE_REPLY_MAX])
+{
+    char local[256], domain[256], handle[64], e164[PHONE_E164_MAX];
+    const char *why;
+    if (split_rcpt(rcpt, local, sizeof(local), domain, sizeof(domain)) < 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, "501 5.1.3 <%s>: bad recipient address", rcpt);
+        return -1;
+    }
+    long long u = universe_of(db, domain, handle, sizeof(handle));
+    if (u < 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
+        return -1;
+    }
+    if (u == 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, "550 5.1.2 <%s>: %s is not an SMS domain here", rcpt,
+                 domain);
+        return -1;
+    }
+    /* the syntax only: national numbers need the sender rule's country, known after DATA */
+    if (phone_parse(local, NULL, PHONE_INTERNATIONAL, e164, &why) == PHONE_NOT_A_NUMBER) {
+        snprintf(reply, INTAKE_REPLY_MAX, "550 5.1.3 <%s>: \"%s\" is not a phone number: %s",
+                 rcpt, local, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* rule_find - exact address beats domain; 1 found, 0 none, -1 error */
+static int
+rule_find(struct db *db, long long universe, const char *mail_from, struct rule *r)
+{
+    char su[24], addr[512];
+    snprintf(su, sizeof(su), "%lld", universe);
+    snprintf(addr, sizeof(addr), "%s", mail_from);
+    for (char *p = addr; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    const char *at = strrchr(addr, '@');
+    char dom[300];
+    snprintf(dom, sizeof(dom), "@%s", at ? at + 1 : "");
+    PGresult *res = DB_EXEC(
+        db,
+        "SELECT r.id, r.account_id, r.auth, r.networks, r.token, r.country, r.numbers,"
+        " r.part_limit, r.over_limit, r.content, r.subject_sender_id, r.sender_id, r.notify,"
+        " r.translit, r.end_marker, r.disclaimer, a.handle, a.status"
+        " FROM sender_rule r JOIN account a ON a.id = r.account_id"
+        " WHERE r.universe_id = $1 AND r.pattern IN ($2, $3)"
+        " ORDER BY r.pattern = $2 DESC LIMIT 1",
+        su, addr, dom);
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 0 || addr[0] == 0) {
+        PQclear(res);
+        return 0;
+    }
+    memset(r, 0, sizeof(*r));
+    snprintf(r->id, sizeof(r->id), "%s", db_value(res, 0, 0));
+    snprintf(r->account, sizeof(r->account), "%s", db_value(res, 0, 1));
+    char *error = NULL;
+    snprintf(r->auth_text, sizeof(r->auth_text), "%s", db_value(res, 0, 2));
+    if (sender_auth_parse(db_value(res, 0, 2), &r->auth, &error) < 0) {
+        xfree(error);
+        r->auth = 0; /* a rule we cannot read trusts nobody */
+    }
+    r->networks = dup_or_null(res, 3);
+    r->token = dup_or_null(res, 4);
+    r->country = dup_or_null(res, 5);
+    r->numbers_local = strcmp(db_value(res, 0, 6), "local") == 0;
+    r->limit = (int)db_int64(res, 0, 7);
+    r->over_limit = dup_or_null(res, 8);
+    r->content = dup_or_null(res, 9);
+    r->subject_sender_id = db_value(res, 0, 10)[0] == 't';
+    r->sender_id = dup_or_null(res, 11);
+    r->notify = dup_or_null(res, 12);
+    r->translit = db_value(res, 0, 13)[0] == 't';
+    r->end_marker = dup_or_null(res, 14);
+    r->disclaimer = dup_or_null(res, 15);
+    snprintf(r->handle, sizeof(r->handle), "%s", db_value(res, 0, 16));
+    snprintf(r->status, sizeof(r->status), "%s", db_value(res, 0, 17));
+    PQclear(res);
+    return 1;
+}
+
+/* trusted_ids - our own authserv-id and the configured ones */
+static char *
+trusted_ids(const struct conf *conf)
+{
+    char host[256] = "";
+    const char *own = conf->authserv_id;
+    if (own == NULL || *own == 0) {
+        gethostname(host, sizeof(host) - 1);
+        own = host;
+    }
+    return xasprintf("%s, %s", own, conf->trusted_authserv_ids ? conf->trusted_authserv_ids : "");
+}
+
+/*
+ * compose - the SMS text the rule asks for: body, subject or both; the
+ * subject may instead name the sender ID. Returns fresh memory ("" when
+ * nothing usable is left); *sender_id_r is set when the subject names it.
+ */
+static char *
+compose(const struct rule *r, const struct mime_text *m, char **sender_id_r)
+{
+    struct clean_opts o = {r->end_marker, r->disclaimer};
+    char *token = NULL;
+    char *subject_raw = trust_subject_token(m->subject, &token);
+    xfree(token);
+    char *subject = subject_raw ? clean_subject(subject_raw) : xstrdup("");
+    char *body = m->body ? clean_body(m->body, &o) : xstrdup("");
+    char *text;
+    *sender_id_r = NULL;
+    if (strcmp(r->content, "subject") == 0) {
+        text = xstrdup(subject);
+    } else if (strcmp(r->content, "both") == 0) {
+        text = *subject && *body ? xasprintf("%s\n%s", subject, body) : xstrdup(*subject ? subject : body);
+    } else {
+        text = xstrdup(body);
+        if (r->subject_sender_id && *subject)
+            *sender_id_r = xstrdup(subject);
+    }
+    xfree(subject_raw);
+    xfree(subject);
+    xfree(body);
+    return text;
+}
+
+/* valid_sender_id - what a carrier accepts as an alphanumeric sender */
+static int
+valid_sender_id(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 11)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(" .-_&", *p))
+            return 0;
+    return 1;
+}
+
+/* existing_sms - the SMS a replayed key made; 0 if none */
+static long long
+existing_sms(struct db *db, const char *key)
+{
+    PGresult *res = DB_EXEC(db, "SELECT id FROM sms WHERE key = $1", key);
+    if (res == NULL)
+        return -1;
+    long long id = PQntuples(res) ? db_int64(res, 0, 0) : 0;
+    PQclear(res);
+    return id;
+}
+
+/* intake_deliver - decide and commit one recipient */
+int
+intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt,
+               char reply[INTAKE_REPLY_MAX], long long *sms_id_r)
+{
+    char local[256], domain[256], uhandle[64], e164[PHONE_E164_MAX];
+    struct rule r;
+    int have_rule = 0, code;
+    char *text = NULL, *subject_sid = NULL, *trusted = NULL;
+    struct sms_encoded enc = {0};
+    const char *why, *method;
+
+    *sms_id_r = 0;
+#define REPLY(c, ...)                                                                              \
+    do {                                                                                           \
+        code = (c);                                                                                \
+        snprintf(reply, INTAKE_REPLY_MAX, __VA_ARGS__);                                            \
+        goto done;                                                                                 \
+    } while (0)
+
+    if (split_rcpt(rcpt, local, sizeof(local), domain, sizeof(domain)) < 0)
+        REPLY(501, "501 5.1.3 <%s>: bad recipient address", rcpt);
+    long long universe = universe_of(db, domain, uhandle, sizeof(uhandle));
+    if (universe < 0)
+        REPLY(451, TEMPFAIL, rcpt);
+    if (universe == 0)
+        REPLY(550, "550 5.1.2 <%s>: %s is not an SMS domain here", rcpt, domain);
+
+    /* who is sending */
+    int found = rule_find(db, universe, m->mail_from, &r);
+    if (found < 0)
+        REPLY(451, TEMPFAIL, rcpt);
+    if (found == 0)
+        REPLY(550, "550 5.7.1 <%s>: %s may not send SMS through %s (no sender rule)", rcpt,
+              *m->mail_from ? m->mail_from : "the null sender", domain);
+    have_rule = 1;
+    trusted = trusted_ids(m->conf);
+    struct trust_input ti = {r.auth,          r.networks, r.token,   m->mail_from,
+                             m->client_addr, trusted,    m->mime};
+    if (!trust_check(&ti, &method))
+        REPLY(550,
+              "550 5.7.1 <%s>: sender %s is not authenticated as its sender rule requires (one of: %s)",
+              rcpt, m->mail_from, r.auth_text);
+    if (strcmp(r.status, "active") != 0)
+        REPLY(550, "550 5.7.1 <%s>: account %s is %s", rcpt, r.handle, r.status);
+
+    /* the number, with the rule's country and policy */
+    switch (phone_parse(local, r.country, r.numbers_local ? PHONE_LOCAL : PHONE_INTERNATIONAL,
+                        e164, &why)) {
+    case PHONE_OK:
+        break;
+    case PHONE_NOT_ALLOWED:
+        REPLY(550, "550 5.7.1 <%s>: %s", rcpt, why);
+    default:
+        REPLY(550, "550 5.1.3 <%s>: %s", rcpt, why);
+    }
+
+    /* the text */
+    text = compose(&r, m->mime, &subject_sid);
+    if (*text == 0)
+        REPLY(550,
+              "550 5.6.0 <%s>: no text to send: nothing is left once quotes, signature and "
+              "disclaimer are removed",
+              rcpt);
+    if (subject_sid && !valid_sender_id(subject_sid))
+        REPLY(550, "550 5.7.1 <%s>: the subject \"%.40s\" is no sender ID (at most 11 letters and digits)",
+              rcpt, subject_sid);
+    if (sms_encode(text, r.translit, r.limit, strcmp(r.over_limit, "refuse") == 0, &enc) == 1)
+        REPLY(550, "550 5.3.4 <%s>: message too long: %d parts, the limit is %d", rcpt,
+              enc.full_parts, r.limit);
+
+    /* the money and the SMS, in one transaction */
+    char *key = xasprintf("sms:%s:%lld:%s", m->digest, universe, e164);
+    struct ledger_result lr = {0};
+    long long account = strtoll(r.account, NULL, 10);
+    if (db_begin(db) < 0) {
+        xfree(key);
+        REPLY(451, TEMPFAIL, rcpt);
+    }
+    enum ledger_status st = ledger_reserve(db, key, account, e164, enc.parts, &lr);
+    if (st == LEDGER_ERROR)
+        goto rollback;
+    if (st == LEDGER_REPLAY) {
+        long long id = existing_sms(db, key);
+        if (id <= 0 || db_commit(db) < 0)
+            goto rollback;
+        *sms_id_r = id;
+        xfree(key);
+        REPLY(250, "250 2.0.0 <%s> SMS %lld already queued", rcpt, id);
+    }
+    if (st == LEDGER_REFUSED) {
+        db_rollback(db);
+        xfree(key);
+        int defer = strcmp(m->conf->insufficient_credit, "defer") == 0;
+        switch (lr.refusal) {
+        case LEDGER_INSUFFICIENT:
+        case LEDGER_DAILY_CAP:
+        case LEDGER_MONTHLY_CAP:
+            snprintf(reply, INTAKE_REPLY_MAX, "%s <%s>: %s", defer ? "452 4.2.2" : "552 5.2.2",
+                     rcpt, lr.reason);
+            code = defer ? 452 : 552;
+            break;
+        case LEDGER_INACTIVE:
+            snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: %s", rcpt, lr.reason);
+            code = 550;
+            break;
+        default:
+            snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: %s", rcpt,
+                     lr.reason ? lr.reason : "refused");
+            code = 550;
+        }
+        ledger_result_free(&lr);
+        goto done;
+    }
+    {
+        char res_id[24], parts[16], price[24], suni[24], validity[24];
+        snprintf(res_id, sizeof(res_id), "%lld", lr.transfer_id);
+        snprintf(parts, sizeof(parts), "%d", enc.parts);
+        snprintf(price, sizeof(price), "%lld", (long long)lr.amount);
+        snprintf(validity, sizeof(validity), "%d", m->conf->sms_validity);
+        snprintf(suni, sizeof(suni), "%lld", universe);
+        PGresult *res = DB_EXEC(
+            db,
+            "INSERT INTO sms (key, reservation_id, account_id, universe_id, rule_id, mail_from,"
+            " destination, sender_id, body, encoding, parts, truncated, price, charged, notify,"
+            " message_id, queue_id, client_address, expires_at)"
+            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+            "  (SELECT price FROM reservation_level WHERE transfer_id = $2::bigint AND depth = 0),"
+            "  $14, $15, nullif($16, ''), nullif($17, ''), now() + make_interval(secs => $18::int)"
+            " RETURNING id, (SELECT price FROM reservation_level WHERE transfer_id = $2::bigint"
+            "  AND depth = 0)",
+            key, res_id, r.account, suni,
+            r.id, m->mail_from, e164, subject_sid ? subject_sid : r.sender_id, enc.text,
+            enc.coding == SMS_UCS2 ? "ucs2" : "gsm7", parts, enc.truncated ? "t" : "f", price,
+            r.notify, m->mime->message_id, m->queue_id, m->client_addr, validity);
+        if (res == NULL)
+            goto rollback;
+        long long id = db_int64(res, 0, 0);
+        amount_t child_price = db_int64(res, 0, 1);
+        PQclear(res);
+        if (db_commit(db) < 0)
+            goto rollback;
+        *sms_id_r = id;
+        char a[AMOUNT_STRLEN];
+        msg_info("sms=%lld account=%s from=<%s> to=+%s parts=%d encoding=%s price=%s method=%s"
+                 " queue_id=%s",
+                 id, r.handle, m->mail_from, e164, enc.parts,
+                 enc.coding == SMS_UCS2 ? "ucs2" : "gsm7", amount_format(child_price, a), method,
+                 *m->queue_id ? m->queue_id : "-");
+        xfree(key);
+        REPLY(250, "250 2.0.0 <%s> SMS %lld queued: %d part%s, %s%s", rcpt, id, enc.parts,
+              enc.parts == 1 ? "" : "s", amount_format(child_price, a),
+              enc.truncated ? " (text cut to the part limit)" : "");
+    }
+rollback:
+    msg_warn("rcpt=<%s> database error: %s", rcpt, db_error(db));
+    db_rollback(db);
+    xfree(key);
+    ledger_result_free(&lr);
+    REPLY(451, TEMPFAIL, rcpt);
+done:
+#undef REPLY
+    if (have_rule)
+        rule_free(&r);
+    xfree(trusted);
+    xfree(text);
+    xfree(subject_sid);
+    sms_encoded_free(&enc);
+    return code;
+}

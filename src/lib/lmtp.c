@@ -1,0 +1,236 @@
+/*
+ * lmtp.c - LMTP command parser
+ *
+ * Pure and bounded: a line in, a verb and its arguments out, or the exact
+ * reply a client gets for a malformed command. Kept apart from the server
+ * so that a table of lines can test it and a fuzzer can hammer it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lmtp.h"
+
+static const struct {
+    const char *name;
+    enum lmtp_verb verb;
+} lmtp_verbs[] = {
+    {"LHLO", LMTP_LHLO}, {"MAIL", LMTP_MAIL}, {"RCPT", LMTP_RCPT},         {"DATA", LMTP_DATA},
+    {"RSET", LMTP_RSET}, {"NOOP", LMTP_NOOP}, {"QUIT", LMTP_QUIT},         {"VRFY", LMTP_VRFY},
+    {"HELO", LMTP_HELO}, {"EHLO", LMTP_HELO}, {"XFORWARD", LMTP_XFORWARD},
+};
+
+/* prefix - case-insensitive "FROM:" style prefix; returns what follows */
+static const char *
+prefix(const char *s, const char *p)
+{
+    size_t n = strlen(p);
+    return strncasecmp(s, p, n) == 0 ? s + n : NULL;
+}
+
+/* parse_path - "<a@b> PARAMS"; copy the address, return the params */
+static const char *
+parse_path(const char *s, char *addr, const char **reply_r)
+{
+    while (*s == ' ')
+        s++;
+    if (*s != '<') {
+        *reply_r = "501 5.5.4 Syntax: address must be in angle brackets";
+        return NULL;
+    }
+    s++;
+    /* a source route "@a,@b:" is obsolete and ignored (RFC 5321 4.1.2) */
+    if (*s == '@') {
+        const char *colon = strchr(s, ':');
+        if (colon == NULL) {
+            *reply_r = "501 5.1.7 Syntax: bad source route";
+            return NULL;
+        }
+        s = colon + 1;
+    }
+    size_t n = 0;
+    int quoted = 0;
+    for (; *s && (quoted || *s != '>'); s++) {
+        if (*s == '"')
+            quoted = !quoted;
+        else if (*s == '\\' && quoted && s[1])
+            s++;
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            *reply_r = "501 5.1.7 Syntax: control character in address";
+            return NULL;
+        }
+        if (n + 1 >= LMTP_ADDR_MAX) {
+            *reply_r = "501 5.1.7 Address too long";
+            return NULL;
+        }
+        addr[n++] = *s;
+    }
+    if (*s != '>') {
+        *reply_r = "501 5.5.4 Syntax: missing '>'";
+        return NULL;
+    }
+    addr[n] = 0;
+    if (n > 0 && (strchr(addr, '@') == NULL || lmtp_domain(addr)[0] == 0)) {
+        *reply_r = "501 5.1.3 Bad address syntax: expected local-part@domain";
+        return NULL;
+    }
+    return s + 1;
+}
+
+/* lmtp_parse - one command */
+int
+lmtp_parse(const char *line, struct lmtp_cmd *cmd, const char **reply_r)
+{
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->size = -1;
+    size_t vlen = strcspn(line, " ");
+    for (size_t i = 0; i < sizeof(lmtp_verbs) / sizeof(lmtp_verbs[0]); i++)
+        if (strlen(lmtp_verbs[i].name) == vlen && strncasecmp(line, lmtp_verbs[i].name, vlen) == 0)
+            cmd->verb = lmtp_verbs[i].verb;
+    const char *rest = line + vlen;
+    while (*rest == ' ')
+        rest++;
+    cmd->arg = rest;
+
+    switch (cmd->verb) {
+    case LMTP_UNKNOWN:
+        *reply_r = "500 5.5.2 Error: command not recognized";
+        return -1;
+    case LMTP_HELO:
+        *reply_r = "500 5.5.1 Error: this is LMTP, say LHLO";
+        return -1;
+    case LMTP_LHLO:
+        if (*rest == 0) {
+            *reply_r = "501 5.5.4 Syntax: LHLO hostname";
+            return -1;
+        }
+        return 0;
+    case LMTP_DATA:
+    case LMTP_RSET:
+    case LMTP_QUIT:
+        if (*rest != 0) {
+            *reply_r = "501 5.5.4 Syntax: no parameters allowed";
+            return -1;
+        }
+        return 0;
+    case LMTP_NOOP:
+    case LMTP_VRFY:
+    case LMTP_XFORWARD:
+        return 0;
+    case LMTP_MAIL:
+    case LMTP_RCPT: {
+        const char *p = prefix(rest, cmd->verb == LMTP_MAIL ? "FROM:" : "TO:");
+        if (p == NULL) {
+            *reply_r = cmd->verb == LMTP_MAIL ? "501 5.5.4 Syntax: MAIL FROM:<address>"
+                                              : "501 5.5.4 Syntax: RCPT TO:<address>";
+            return -1;
+        }
+        const char *params = parse_path(p, cmd->addr, reply_r);
+        if (params == NULL)
+            return -1;
+        if (cmd->verb == LMTP_RCPT && cmd->addr[0] == 0) {
+            *reply_r = "501 5.1.3 Recipient address required";
+            return -1;
+        }
+        /* ESMTP parameters: SIZE= and BODY= understood, the rest refused */
+        while (*params) {
+            while (*params == ' ')
+                params++;
+            if (*params == 0)
+                break;
+            size_t len = strcspn(params, " ");
+            if (cmd->verb == LMTP_MAIL && strncasecmp(params, "SIZE=", 5) == 0) {
+                char *end;
+                cmd->size = strtoll(params + 5, &end, 10);
+                if (end != params + len || cmd->size < 0) {
+                    *reply_r = "501 5.5.4 Bad SIZE parameter";
+                    return -1;
+                }
+            } else if (cmd->verb == LMTP_MAIL && (strncasecmp(params, "BODY=7BIT", len) == 0 ||
+                                                  strncasecmp(params, "BODY=8BITMIME", len) == 0)) {
+                ; /* 8BITMIME: every body is read as bytes anyway */
+            } else {
+                *reply_r = "555 5.5.4 Unsupported parameter";
+                return -1;
+            }
+            params += len;
+        }
+        return 0;
+    }
+    }
+    return 0;
+}
+
+/* xtext_copy - decode RFC 3461 xtext into a bounded buffer */
+static int
+xtext_copy(char *dst, size_t size, const char *src, size_t len)
+{
+    size_t o = 0;
+    if (len == 13 && strncasecmp(src, "[UNAVAILABLE]", 13) == 0) {
+        dst[0] = 0;
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (c == '+') {
+            if (i + 2 >= len || !isxdigit((unsigned char)src[i + 1]) ||
+                !isxdigit((unsigned char)src[i + 2]))
+                return -1;
+            char hex[3] = {src[i + 1], src[i + 2], 0};
+            c = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (o + 1 >= size)
+            return -1;
+        dst[o++] = c;
+    }
+    dst[o] = 0;
+    return 0;
+}
+
+/* lmtp_xforward_parse - NAME=value attributes */
+int
+lmtp_xforward_parse(const char *arg, struct lmtp_xforward *x)
+{
+    const char *p = arg;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (*p == 0)
+            break;
+        size_t len = strcspn(p, " ");
+        const char *eq = memchr(p, '=', len);
+        if (eq == NULL)
+            return -1;
+        size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+        struct {
+            const char *k;
+            char *dst;
+            size_t size;
+        } fields[] = {{"ADDR", x->addr, sizeof(x->addr)},
+                      {"NAME", x->name, sizeof(x->name)},
+                      {"HELO", x->helo, sizeof(x->helo)},
+                      {"IDENT", x->ident, sizeof(x->ident)},
+                      {"PROTO", x->proto, sizeof(x->proto)}};
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+            if (strlen(fields[i].k) == klen && strncasecmp(p, fields[i].k, klen) == 0 &&
+                xtext_copy(fields[i].dst, fields[i].size, eq + 1, vlen) < 0)
+                return -1;
+        p += len;
+    }
+    /* Postfix writes IPv6 client addresses as "IPV6:2001:db8::1" */
+    if (strncasecmp(x->addr, "IPV6:", 5) == 0)
+        memmove(x->addr, x->addr + 5, strlen(x->addr + 5) + 1);
+    return 0;
+}
+
+/* lmtp_domain - what follows the last '@' */
+const char *
+lmtp_domain(const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+    return at ? at + 1 : "";
+}

@@ -1,0 +1,182 @@
+/*
+ * trust.c - sender authentication for sender rules
+ *
+ * The honest default: a rule trusts nothing it cannot verify. A header
+ * result counts only when it comes from an authserv-id the postmaster named
+ * (our milter strips forged copies of its own; OpenDKIM/OpenDMARC must be
+ * set to do the same for theirs) and only when it is about the sender's own
+ * domain: a DKIM pass for some other domain says nothing about who sent.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "authres.h"
+#include "sender.h"
+#include "trust.h"
+#include "xalloc.h"
+
+/* in_list - is word (case-insensitive) in a comma/space separated list? */
+static int
+in_list(const char *word, const char *list)
+{
+    size_t wl = strlen(word);
+    for (const char *p = list; p && *p;) {
+        p += strspn(p, ", \t");
+        size_t len = strcspn(p, ", \t");
+        if (len == wl && len && strncasecmp(p, word, len) == 0)
+            return 1;
+        p += len;
+    }
+    return 0;
+}
+
+/* aligned - d is dom or a parent domain of dom (relaxed alignment) */
+static int
+aligned(const char *d, const char *dom)
+{
+    size_t dl = strlen(d), ml = strlen(dom);
+    if (dl == 0 || dl > ml)
+        return 0;
+    return strcasecmp(dom + ml - dl, d) == 0 && (dl == ml || dom[ml - dl - 1] == '.') &&
+           strchr(d, '.') != NULL;
+}
+
+/* domain_of - the part after '@', or the string itself */
+static const char *
+domain_of(const char *s)
+{
+    const char *at = strrchr(s, '@');
+    return at ? at + 1 : s;
+}
+
+/* trust_cidr_match - address in a block list */
+int
+trust_cidr_match(const char *addr, const char *networks)
+{
+    unsigned char a[16], n[16];
+    int afam = inet_pton(AF_INET, addr, a) == 1 ? 4 : inet_pton(AF_INET6, addr, a) == 1 ? 6 : 0;
+    if (afam == 0 || networks == NULL)
+        return 0;
+    char *copy = xstrdup(networks), *save = NULL;
+    int match = 0;
+    for (char *t = strtok_r(copy, ", \t", &save); t && !match; t = strtok_r(NULL, ", \t", &save)) {
+        char *slash = strchr(t, '/');
+        if (slash)
+            *slash = 0;
+        int nfam = inet_pton(AF_INET, t, n) == 1 ? 4 : inet_pton(AF_INET6, t, n) == 1 ? 6 : 0;
+        if (nfam != afam)
+            continue;
+        int bits = slash ? atoi(slash + 1) : (afam == 4 ? 32 : 128);
+        int full = bits / 8, rest = bits % 8;
+        match = memcmp(a, n, (size_t)full) == 0 &&
+                (rest == 0 || ((a[full] ^ n[full]) & (0xff << (8 - rest))) == 0);
+    }
+    xfree(copy);
+    return match;
+}
+
+/* trust_subject_token - split "token=SECRET rest of subject" */
+char *
+trust_subject_token(const char *subject, char **token_r)
+{
+    *token_r = NULL;
+    if (subject == NULL)
+        return NULL;
+    const char *p = subject + strspn(subject, " \t");
+    if (strncasecmp(p, "token=", 6) != 0)
+        return xstrdup(subject);
+    size_t len = strcspn(p + 6, " \t");
+    *token_r = xstrndup(p + 6, len);
+    p += 6 + len;
+    return xstrdup(p + strspn(p, " \t"));
+}
+
+/* same_secret - compare without leaking the length of the common prefix */
+static int
+same_secret(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+    for (size_t i = 0; i < la && i < lb; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+/* header_results - does a trusted header vouch by one of the wanted methods? */
+static int
+header_results(const struct trust_input *in, const char **method_r)
+{
+    const char *dom = domain_of(in->mail_from);
+    for (int h = 0; in->m && h < in->m->nheaders; h++) {
+        if (strcasecmp(in->m->headers[h].name, "Authentication-Results") != 0)
+            continue;
+        struct authres ar;
+        if (authres_parse(in->m->headers[h].value, &ar) < 0 ||
+            !in_list(ar.authserv_id, in->trusted_ids))
+            continue;
+        for (int i = 0; i < ar.n; i++) {
+            const struct authres_result *r = &ar.r[i];
+            if (strcmp(r->result, "pass") != 0)
+                continue;
+            if ((in->auth & SENDER_AUTH_SASL) && strcmp(r->method, "auth") == 0 && r->smtp_auth[0]) {
+                *method_r = "sasl";
+                return 1;
+            }
+            if ((in->auth & SENDER_AUTH_DKIM) && strcmp(r->method, "dkim") == 0 &&
+                aligned(r->header_d, dom)) {
+                *method_r = "dkim";
+                return 1;
+            }
+            if ((in->auth & SENDER_AUTH_SPF) && strcmp(r->method, "spf") == 0 &&
+                strcasecmp(domain_of(r->smtp_mailfrom), dom) == 0) {
+                *method_r = "spf";
+                return 1;
+            }
+            if ((in->auth & SENDER_AUTH_DMARC) && strcmp(r->method, "dmarc") == 0 &&
+                strcasecmp(r->header_from, dom) == 0) {
+                *method_r = "dmarc";
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* trust_check - any of the rule's methods */
+int
+trust_check(const struct trust_input *in, const char **method_r)
+{
+    if (in->auth & SENDER_AUTH_ADDRESS) {
+        *method_r = "address";
+        return 1;
+    }
+    if ((in->auth & SENDER_AUTH_NETWORK) && in->client_addr && in->client_addr[0] &&
+        trust_cidr_match(in->client_addr, in->networks)) {
+        *method_r = "network";
+        return 1;
+    }
+    if ((in->auth & SENDER_AUTH_TOKEN) && in->token && in->m) {
+        const char *given = NULL;
+        char *tok = NULL;
+        for (int h = 0; h < in->m->nheaders && !given; h++)
+            if (strcasecmp(in->m->headers[h].name, "X-SMS-Token") == 0)
+                given = in->m->headers[h].value;
+        if (given == NULL) {
+            xfree(trust_subject_token(in->m->subject, &tok));
+            given = tok;
+        }
+        int ok = given && same_secret(given, in->token);
+        xfree(tok);
+        if (ok) {
+            *method_r = "token";
+            return 1;
+        }
+    }
+    return header_results(in, method_r);
+}

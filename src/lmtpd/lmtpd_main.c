@@ -1,0 +1,90 @@
+/*
+ * NAME
+ *	smsgate-lmtpd - turn mail into queued, paid SMS
+ * SYNOPSIS
+ *	smsgate-lmtpd [-c FILE] [-f] [-n] [-v]
+ * DESCRIPTION
+ *	An LMTP server (RFC 2033) for Postfix's lmtp transport. For each
+ *	recipient it decides whether an SMS is sent, with what text, from
+ *	which account and at what price, commits the SMS with its reservation,
+ *	and only then answers 250. See smsgate-lmtpd(8).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "lmtpd.h"
+#include "msg.h"
+#include "xalloc.h"
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: smsgate-lmtpd [-c FILE] [-f] [-n] [-v]\n");
+    exit(64);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *conf_path = NULL;
+    int foreground = 0, check = 0, verbose = 0, c;
+
+    while ((c = getopt(argc, argv, "c:fnv")) != -1) {
+        switch (c) {
+        case 'c':
+            conf_path = optarg;
+            break;
+        case 'f':
+            foreground = 1;
+            break;
+        case 'n':
+            check = 1;
+            break;
+        case 'v':
+            verbose++;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    msg_init("smsgate-lmtpd", !foreground && !check);
+    msg_verbose_set(verbose);
+
+    char *error;
+    struct conf *conf = conf_load(conf_path, &error);
+    if (conf == NULL)
+        msg_fatal(78, "%s", error);
+    if (check) {
+        printf("smsgate-lmtpd: configuration %s is valid\n", conf->path ? conf->path : "(built-in defaults)");
+        conf_free(conf);
+        return 0;
+    }
+
+    struct server s = {0};
+    s.listen_fd = daemon_listen(conf->lmtp_listen, 128, &s.is_unix, &error);
+    if (s.listen_fd < 0)
+        msg_fatal(71, "lmtp_listen: %s", error);
+    if (daemon_drop(conf->user, &error) < 0)
+        msg_fatal(78, "%s", error);
+    if (!foreground && daemon_detach() < 0)
+        msg_fatal(71, "cannot detach into the background");
+    if (daemon_pidfile(conf->pid_file, &error) < 0)
+        msg_fatal(73, "pid_file: %s", error);
+    daemon_signals();
+    msg_info("action=start listen=%s user=%s", conf->lmtp_listen, geteuid() ? conf->user : "root");
+
+    s.current = xcalloc(1, sizeof(*s.current));
+    s.current->conf = conf;
+    s.current->refs = 1;
+    server_run(&s, conf_path);
+    msg_info("action=stop");
+    return 0;
+}

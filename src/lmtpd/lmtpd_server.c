@@ -1,0 +1,223 @@
+/*
+ * lmtpd_server.c - accept loop, sessions, configuration snapshots and the
+ * database connection pool
+ *
+ * One thread per LMTP connection, at most lmtp_max_connections at once:
+ * when all are busy the listener simply stops accepting and the kernel's
+ * backlog holds the next client (Postfix waits, it does not fail). Each
+ * session borrows a database connection from a pool for the duration of a
+ * command, never shares it, and returns it; a broken one is closed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lmtpd.h"
+#include "msg.h"
+#include "xalloc.h"
+
+/* server_conf_get - a reference to the current configuration */
+struct conf_ref *
+server_conf_get(struct server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    struct conf_ref *r = s->current;
+    r->refs++;
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* server_conf_put - the last reference frees an old configuration */
+void
+server_conf_put(struct server *s, struct conf_ref *r)
+{
+    pthread_mutex_lock(&s->lock);
+    int last = --r->refs == 0;
+    pthread_mutex_unlock(&s->lock);
+    if (last) {
+        conf_free(r->conf);
+        xfree(r);
+    }
+}
+
+/* server_db_get - pooled or new connection */
+struct db *
+server_db_get(struct server *s, struct conf_ref *r)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->npool > 0) {
+        struct db *db = s->pool[--s->npool];
+        if (s->pool_gen[s->npool] == r->generation) {
+            pthread_mutex_unlock(&s->lock);
+            return db;
+        }
+        db_close(db); /* made with an older configuration */
+    }
+    pthread_mutex_unlock(&s->lock);
+    char *error;
+    struct db *db = db_open(r->conf->database, r->conf->db_connect_timeout,
+                            r->conf->db_statement_timeout, &error);
+    if (db == NULL) {
+        msg_warn("database unavailable: %s", error);
+        xfree(error);
+    }
+    return db;
+}
+
+/* server_db_put - keep a healthy connection for the next command */
+void
+server_db_put(struct server *s, struct conf_ref *r, struct db *db)
+{
+    if (db == NULL)
+        return;
+    if (!db_alive(db)) {
+        db_close(db);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->npool < s->pool_size && r->generation == s->current->generation) {
+        s->pool_gen[s->npool] = r->generation;
+        s->pool[s->npool++] = db;
+        db = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    db_close(db);
+}
+
+/* reload - a new snapshot if the file is good; the old one lives on in sessions */
+static void
+reload(struct server *s, const char *path)
+{
+    char *error;
+    struct conf *conf = conf_load(path, &error);
+    if (conf == NULL) {
+        msg_error("reload refused, keeping the running configuration: %s", error);
+        xfree(error);
+        return;
+    }
+    struct conf_ref *r = xcalloc(1, sizeof(*r));
+    r->conf = conf;
+    r->refs = 1;
+    pthread_mutex_lock(&s->lock);
+    struct conf_ref *old = s->current;
+    if (strcmp(old->conf->lmtp_listen, conf->lmtp_listen) != 0)
+        msg_warn("lmtp_listen changed: takes effect at the next restart");
+    r->generation = old->generation + 1;
+    s->current = r;
+    pthread_mutex_unlock(&s->lock);
+    server_conf_put(s, old);
+    msg_info("action=reload");
+}
+
+/* peer_name - the client's address as text */
+static void
+peer_name(struct server *s, struct sockaddr_storage *sa, char *buf, size_t size)
+{
+    if (s->is_unix)
+        snprintf(buf, size, "unix");
+    else if (sa->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+    else if (sa->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+    else
+        snprintf(buf, size, "unknown");
+}
+
+/* session_thread - run a session, then count it out */
+static void *
+session_thread(void *arg)
+{
+    struct session_args *a = arg;
+    struct server *s = a->server;
+    session_run(a);
+    pthread_mutex_lock(&s->lock);
+    s->active--;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* server_run - the accept loop */
+void
+server_run(struct server *s, const char *conf_path)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->changed, NULL);
+    s->pool_size = s->current->conf->lmtp_max_connections;
+    s->pool = xcalloc((size_t)s->pool_size, sizeof(*s->pool));
+    s->pool_gen = xcalloc((size_t)s->pool_size, sizeof(*s->pool_gen));
+    gethostname(s->hostname, sizeof(s->hostname) - 1);
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    while (!daemon_stop) {
+        if (daemon_reload) {
+            daemon_reload = 0;
+            reload(s, conf_path);
+        }
+        /* at the limit, leave new clients in the backlog */
+        pthread_mutex_lock(&s->lock);
+        int full = s->active >= s->current->conf->lmtp_max_connections;
+        pthread_mutex_unlock(&s->lock);
+        struct pollfd pfd = {s->listen_fd, POLLIN, 0};
+        if (full) {
+            usleep(10000);
+            continue;
+        }
+        if (poll(&pfd, 1, 500) <= 0)
+            continue;
+        struct sockaddr_storage sa;
+        socklen_t salen = sizeof(sa);
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+                msg_warn("accept: %s", strerror(errno));
+            if (errno == EMFILE || errno == ENFILE)
+                usleep(100000);
+            continue;
+        }
+        struct session_args *a = xcalloc(1, sizeof(*a));
+        a->server = s;
+        a->fd = fd;
+        peer_name(s, &sa, a->peer, sizeof(a->peer));
+        pthread_mutex_lock(&s->lock);
+        s->active++;
+        pthread_mutex_unlock(&s->lock);
+        pthread_t t;
+        if (pthread_create(&t, &attr, session_thread, a) != 0) {
+            msg_warn("cannot start a session thread: %s", strerror(errno));
+            close(fd);
+            xfree(a);
+            pthread_mutex_lock(&s->lock);
+            s->active--;
+            pthread_mutex_unlock(&s->lock);
+        }
+    }
+    pthread_attr_destroy(&attr);
+
+    /* stop: no new clients; sessions finish the transaction in hand */
+    close(s->listen_fd);
+    pthread_mutex_lock(&s->lock);
+    if (s->active)
+        msg_info("action=stopping sessions=%d", s->active);
+    while (s->active > 0)
+        pthread_cond_wait(&s->changed, &s->lock);
+    while (s->npool > 0)
+        db_close(s->pool[--s->npool]);
+    pthread_mutex_unlock(&s->lock);
+    if (s->is_unix && strncmp(s->current->conf->lmtp_listen, "unix:", 5) == 0)
+        unlink(s->current->conf->lmtp_listen + 5);
+    xfree(s->pool);
+    xfree(s->pool_gen);
+    server_conf_put(s, s->current);
+}
