@@ -5,7 +5,8 @@
 #        pgtest.sh stop DIR    -> stops the cluster and removes DIR
 #
 # The cluster listens on a Unix socket in DIR only (no TCP port to collide
-# with anything), with fsync off: tests want speed, not durability. Run as
+# with anything), with fsync off: tests want speed, not durability
+# (PGTEST_FSYNC=on for benchmarks that must pay for durable commits). Run as
 # root, the server runs as the "postgres" user (PostgreSQL refuses root),
 # so DIR must be reachable by that user: keep it under /tmp.
 set -eu
@@ -34,7 +35,7 @@ start)
     as_pg "$pgbin/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C.UTF-8 \
         --auth-local=trust --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c full_page_writes=off -c max_connections=120" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=${PGTEST_FSYNC:-off} -c full_page_writes=${PGTEST_FSYNC:-off} -c max_connections=120" \
         start >/dev/null || { cat "$dir/pg.log" >&2; exit 1; }
     as_pg "$pgbin/createdb" -h "$dir" -U postgres smsgate
     echo "host=$dir dbname=smsgate user=postgres"

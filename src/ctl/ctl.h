@@ -81,5 +81,6 @@ int ctl_cmd_balance(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_price(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_ledger(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_report(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_sms(struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -27,7 +27,7 @@ static const struct {
     {"db", ctl_cmd_db},           {"account", ctl_cmd_account}, {"domain", ctl_cmd_domain},
     {"sender", ctl_cmd_sender},   {"rate", ctl_cmd_rate},       {"topup", ctl_cmd_topup},
     {"transfer", ctl_cmd_transfer}, {"balance", ctl_cmd_balance}, {"price", ctl_cmd_price},
-    {"ledger", ctl_cmd_ledger},   {"report", ctl_cmd_report},
+    {"ledger", ctl_cmd_ledger},   {"report", ctl_cmd_report},   {"sms", ctl_cmd_sms},
 };
 
 static void
@@ -54,6 +54,7 @@ usage(int code)
             "  ledger check | ledger statement ACCOUNT [--since DATE] [--until DATE]\n"
             "  report usage [--parent P] [--since DATE] [--until DATE]\n"
             "               [--by child|day|destination] [--format table|csv|json]\n"
+            "  sms list [--account A] [--status S] [--limit N] | sms show ID\n"
             "see smsgatectl(8)\n");
     exit(code);
 }

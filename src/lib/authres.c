@@ -37,27 +37,70 @@ skip_cfws(const char *p)
     }
 }
 
-/* token - a value: quoted-string or run up to a delimiter; lower-cased if asked */
+/*
+ * Names (authserv-id, method, result, ptype.property) end at '=' and '/';
+ * values do not, because real ones contain them: header.b is base64
+ * ("AbC+/d="), and smtp.mailfrom may be any address.
+ */
+#define NAME_END " \t\r\n;=()/\""
+#define VALUE_END " \t\r\n;()\""
+
+/*
+ * token - a quoted-string or a run up to one of the end characters,
+ * lower-cased if asked. One that does not fit is returned as "": a cut
+ * identity would be a different identity ("example.com.attacker.example"
+ * cut after "example.com"), and an absent one never passes.
+ */
 static const char *
-token(const char *p, char *out, size_t size, int lower)
+token(const char *p, char *out, size_t size, int lower, const char *end)
 {
     size_t n = 0;
+    int overlong = 0;
     p = skip_cfws(p);
     if (*p == '"') {
         for (p++; *p && *p != '"'; p++) {
             if (*p == '\\' && p[1])
                 p++;
             if (n + 1 < size)
-                out[n++] = *p;
+                out[n++] = lower ? (char)tolower((unsigned char)*p) : *p;
+            else
+                overlong = 1;
         }
         if (*p == '"')
             p++;
     } else {
-        for (; *p && !strchr(" \t\r\n;=()", *p); p++)
+        for (; *p && !strchr(end, *p); p++)
             if (n + 1 < size)
                 out[n++] = lower ? (char)tolower((unsigned char)*p) : *p;
+            else
+                overlong = 1;
     }
-    out[n] = 0;
+    out[overlong ? 0 : n] = 0;
+    return p;
+}
+
+/*
+ * next_resinfo - the ';' that ends this resinfo (or the end). A ';' inside
+ * a comment or a quoted string ends nothing: verifiers copy text the sender
+ * chose into both ("domain of x@... designates"), and it must not turn
+ * into a result of its own.
+ */
+static const char *
+next_resinfo(const char *p)
+{
+    while (*p && *p != ';') {
+        if (*p == '(') {
+            p = skip_cfws(p);
+        } else if (*p == '"') {
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (*p == '"')
+                p++;
+        } else {
+            p++;
+        }
+    }
     return p;
 }
 
@@ -66,40 +109,52 @@ int
 authres_parse(const char *value, struct authres *a)
 {
     memset(a, 0, sizeof(*a));
-    const char *p = token(value, a->authserv_id, sizeof(a->authserv_id), 1);
+    const char *p = token(value, a->authserv_id, sizeof(a->authserv_id), 1, NAME_END);
     if (a->authserv_id[0] == 0)
         return -1;
     p = skip_cfws(p);
     /* an optional version number after the authserv-id */
     if (isdigit((unsigned char)*p)) {
         char ver[16];
-        p = skip_cfws(token(p, ver, sizeof(ver), 1));
+        p = skip_cfws(token(p, ver, sizeof(ver), 1, NAME_END));
+    }
+    /*
+     * Results start with ';'. Anything else means the first word was no
+     * authserv-id: Microsoft 365 writes "spf=pass (...) smtp.mailfrom=...;
+     * ..." without one, and "spf" must not become a trusted id.
+     */
+    if (*p != ';' && *p != 0) {
+        a->authserv_id[0] = 0;
+        return -1;
     }
     while (*p == ';' && a->n < AUTHRES_MAX) {
         struct authres_result *r = &a->r[a->n];
         char key[64], val[256];
-        p = token(p + 1, r->method, sizeof(r->method), 1);
-        p = skip_cfws(p);
-        if (r->method[0] == 0 || strcmp(r->method, "none") == 0)
+        p = skip_cfws(token(p + 1, r->method, sizeof(r->method), 1, NAME_END));
+        if (strcmp(r->method, "none") == 0) {
+            memset(r, 0, sizeof(*r));
             break;
-        if (*p == '/') { /* method version */
-            p = token(p + 1, key, sizeof(key), 1);
-            p = skip_cfws(p);
         }
-        if (*p != '=')
-            break;
-        p = token(p + 1, r->result, sizeof(r->result), 1);
+        if (*p == '/') /* method version */
+            p = skip_cfws(token(p + 1, key, sizeof(key), 1, NAME_END));
+        if (r->method[0] && *p == '=')
+            p = token(p + 1, r->result, sizeof(r->result), 1, NAME_END);
+        if (r->method[0] == 0 || r->result[0] == 0) {
+            /* unreadable: skipped whole, so that it neither counts nor hides what follows */
+            memset(r, 0, sizeof(*r));
+            p = next_resinfo(p);
+            continue;
+        }
         a->n++;
         /* reason= and ptype.property=value pairs up to the next ';' */
         for (;;) {
             p = skip_cfws(p);
             if (*p == 0 || *p == ';')
                 break;
-            p = token(p, key, sizeof(key), 1);
-            p = skip_cfws(p);
+            p = skip_cfws(token(p, key, sizeof(key), 1, NAME_END));
             if (*p != '=' || key[0] == 0)
                 break;
-            p = token(p + 1, val, sizeof(val), 0);
+            p = token(p + 1, val, sizeof(val), 0, VALUE_END);
             char *dst = strcmp(key, "smtp.auth") == 0       ? r->smtp_auth
                         : strcmp(key, "smtp.mailfrom") == 0 ? r->smtp_mailfrom
                         : strcmp(key, "header.d") == 0      ? r->header_d
@@ -109,8 +164,7 @@ authres_parse(const char *value, struct authres *a)
             if (dst)
                 snprintf(dst, 256, "%s", val);
         }
-        while (*p && *p != ';')
-            p++;
+        p = next_resinfo(p);
     }
     return 0;
 }

@@ -5,8 +5,8 @@
 #define AUTHRES_MAX 16 /* results kept per header field */
 
 struct authres_result {
-    char method[16];  /* "auth", "dkim", "spf", "dmarc", "iprev"... lower case */
-    char result[16];  /* "pass", "fail", "none"... lower case */
+    char method[16];         /* "auth", "dkim", "spf", "dmarc", "iprev"... lower case */
+    char result[16];         /* "pass", "fail", "none"... lower case */
     char smtp_auth[256];     /* auth: the SASL login */
     char smtp_mailfrom[256]; /* spf */
     char header_d[256];      /* dkim: signing domain */
@@ -23,8 +23,10 @@ struct authres {
 /*
  * authres_parse - one header value: "mx.example.com; dkim=pass
  * header.d=example.com (comment); spf=pass smtp.mailfrom=a@example.com".
- * Comments are skipped, quoted values unquoted, unknown properties ignored.
- * 0, or -1 when there is no authserv-id.
+ * Comments are skipped, quoted values unquoted, unknown properties and
+ * unreadable results ignored; a value too long for its field is kept as ""
+ * rather than cut. 0, or -1 when there is no authserv-id (also when the
+ * value starts with a result, as Microsoft 365 writes it).
  */
 int authres_parse(const char *value, struct authres *a);
 

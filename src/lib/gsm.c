@@ -14,8 +14,8 @@
  * whole character at a time; dividing the total by 153 undercounts.
  *
  * The input is UTF-8 from a MIME decoder and may be broken. It is decoded
- * here, strictly: each maximal ill-formed subsequence (Unicode 15 section
- * 3.9, "U+FFFD substitution of maximal subparts") becomes one U+FFFD, and
+ * here, strictly: each maximal ill-formed subsequence (The Unicode Standard
+ * 3.9, "U+FFFD Substitution of Maximal Subparts") becomes one U+FFFD, and
  * U+FFFD forces UCS-2. The terminating NUL is never a continuation byte,
  * so the decoder never reads past it. Every text handed out is valid UTF-8
  * in fresh memory.
@@ -527,12 +527,13 @@ sms_encode(const char *utf8, int translit, int limit, int refuse_over, struct sm
             rc = 1;
         } else {
             /*
-             * Cut where the most text survives. A UCS-2 text whose
-             * only non-GSM character lies past the cut would be sent
-             * as GSM-7, which holds more than twice as much, so try
-             * both; a tie goes to GSM-7, which then describes the text
-             * exactly (the GSM prefix is never shorter when it is all
-             * GSM characters).
+             * Cut where the most text survives. When the only non-GSM
+             * characters of a UCS-2 text lie past the cut, the rest goes
+             * as GSM-7, which holds more than twice as much, so both cuts
+             * are tried. On a tie the GSM-7 cut wins: a UCS-2 prefix that
+             * is all GSM characters always fits as GSM-7 too, so the UCS-2
+             * cut is kept only when it contains a non-GSM character, and
+             * r->coding always describes r->text.
              */
             struct seg g;
             size_t kg = fit(cps, n, SMS_GSM7, (size_t)limit, &g);

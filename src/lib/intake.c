@@ -326,6 +326,8 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt,
     if (sms_encode(text, r.translit, r.limit, strcmp(r.over_limit, "refuse") == 0, &enc) == 1)
         REPLY(550, "550 5.3.4 <%s>: message too long: %d parts, the limit is %d", rcpt,
               enc.full_parts, r.limit);
+    if (enc.parts == 0) /* only invisible characters (zero-width spaces, a BOM) */
+        REPLY(550, "550 5.6.0 <%s>: no text to send: the text has no visible characters", rcpt);
 
     /* the money and the SMS, in one transaction */
     char *key = xasprintf("sms:%s:%lld:%s", m->digest, universe, e164);

@@ -31,9 +31,31 @@ prefix(const char *s, const char *p)
     return strncasecmp(s, p, n) == 0 ? s + n : NULL;
 }
 
+/*
+ * PATH_REPLY - a reply about the path itself: RFC 3463 has 5.1.7 for the
+ * sender's address and 5.1.3 for a recipient's, and Postfix logs the code.
+ */
+#define PATH_REPLY(rcpt, text) ((rcpt) ? "501 5.1.3 " text : "501 5.1.7 " text)
+
+/* path_put - one character of the path, bounded and without control characters */
+static int
+path_put(char *addr, size_t *n, char c, int rcpt, const char **reply_r)
+{
+    if ((unsigned char)c < 0x20 || c == 0x7f) {
+        *reply_r = PATH_REPLY(rcpt, "Syntax: control character in address");
+        return -1;
+    }
+    if (*n + 1 >= LMTP_ADDR_MAX) {
+        *reply_r = PATH_REPLY(rcpt, "Address too long");
+        return -1;
+    }
+    addr[(*n)++] = c;
+    return 0;
+}
+
 /* parse_path - "<a@b> PARAMS"; copy the address, return the params */
 static const char *
-parse_path(const char *s, char *addr, const char **reply_r)
+parse_path(const char *s, int rcpt, char *addr, const char **reply_r)
 {
     while (*s == ' ')
         s++;
@@ -42,31 +64,32 @@ parse_path(const char *s, char *addr, const char **reply_r)
         return NULL;
     }
     s++;
-    /* a source route "@a,@b:" is obsolete and ignored (RFC 5321 4.1.2) */
+    /*
+     * A source route "@a,@b:" is obsolete and ignored (RFC 5321 4.1.2). It
+     * ends at a ':' inside the brackets; one further on belongs to something
+     * else ("<@a> X:<b@c>" is no route to b@c).
+     */
     if (*s == '@') {
-        const char *colon = strchr(s, ':');
-        if (colon == NULL) {
-            *reply_r = "501 5.1.7 Syntax: bad source route";
+        size_t route = strcspn(s, ":>");
+        if (s[route] != ':') {
+            *reply_r = PATH_REPLY(rcpt, "Syntax: bad source route");
             return NULL;
         }
-        s = colon + 1;
+        s += route + 1;
     }
     size_t n = 0;
     int quoted = 0;
     for (; *s && (quoted || *s != '>'); s++) {
         if (*s == '"')
             quoted = !quoted;
-        else if (*s == '\\' && quoted && s[1])
+        if (path_put(addr, &n, *s, rcpt, reply_r) < 0)
+            return NULL;
+        /* a quoted-pair is kept whole, so the address stays what the client wrote */
+        if (*s == '\\' && quoted && s[1]) {
             s++;
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-            *reply_r = "501 5.1.7 Syntax: control character in address";
-            return NULL;
+            if (path_put(addr, &n, *s, rcpt, reply_r) < 0)
+                return NULL;
         }
-        if (n + 1 >= LMTP_ADDR_MAX) {
-            *reply_r = "501 5.1.7 Address too long";
-            return NULL;
-        }
-        addr[n++] = *s;
     }
     if (*s != '>') {
         *reply_r = "501 5.5.4 Syntax: missing '>'";
@@ -74,10 +97,17 @@ parse_path(const char *s, char *addr, const char **reply_r)
     }
     addr[n] = 0;
     if (n > 0 && (strchr(addr, '@') == NULL || lmtp_domain(addr)[0] == 0)) {
-        *reply_r = "501 5.1.3 Bad address syntax: expected local-part@domain";
+        *reply_r = PATH_REPLY(rcpt, "Bad address syntax: expected local-part@domain");
         return NULL;
     }
     return s + 1;
+}
+
+/* param_is - the whole parameter is word (case-insensitive), not just a prefix of it */
+static int
+param_is(const char *param, size_t len, const char *word)
+{
+    return len == strlen(word) && strncasecmp(param, word, len) == 0;
 }
 
 /* lmtp_parse - one command */
@@ -128,7 +158,7 @@ lmtp_parse(const char *line, struct lmtp_cmd *cmd, const char **reply_r)
                                               : "501 5.5.4 Syntax: RCPT TO:<address>";
             return -1;
         }
-        const char *params = parse_path(p, cmd->addr, reply_r);
+        const char *params = parse_path(p, cmd->verb == LMTP_RCPT, cmd->addr, reply_r);
         if (params == NULL)
             return -1;
         if (cmd->verb == LMTP_RCPT && cmd->addr[0] == 0) {
@@ -143,14 +173,16 @@ lmtp_parse(const char *line, struct lmtp_cmd *cmd, const char **reply_r)
                 break;
             size_t len = strcspn(params, " ");
             if (cmd->verb == LMTP_MAIL && strncasecmp(params, "SIZE=", 5) == 0) {
-                char *end;
-                cmd->size = strtoll(params + 5, &end, 10);
-                if (end != params + len || cmd->size < 0) {
+                /* size-value = 1*20DIGIT (RFC 1870): no sign, no blanks, not empty */
+                size_t digits = strspn(params + 5, "0123456789");
+                if (digits == 0 || 5 + digits != len) {
                     *reply_r = "501 5.5.4 Bad SIZE parameter";
                     return -1;
                 }
-            } else if (cmd->verb == LMTP_MAIL && (strncasecmp(params, "BODY=7BIT", len) == 0 ||
-                                                  strncasecmp(params, "BODY=8BITMIME", len) == 0)) {
+                /* past LLONG_MAX strtoll saturates: too big for any limit either way */
+                cmd->size = strtoll(params + 5, NULL, 10);
+            } else if (cmd->verb == LMTP_MAIL && (param_is(params, len, "BODY=7BIT") ||
+                                                  param_is(params, len, "BODY=8BITMIME"))) {
                 ; /* 8BITMIME: every body is read as bytes anyway */
             } else {
                 *reply_r = "555 5.5.4 Unsupported parameter";
@@ -164,7 +196,12 @@ lmtp_parse(const char *line, struct lmtp_cmd *cmd, const char **reply_r)
     return 0;
 }
 
-/* xtext_copy - decode RFC 3461 xtext into a bounded buffer */
+/*
+ * xtext_copy - decode RFC 3461 xtext into a bounded buffer. The values end
+ * up in log lines, so control characters, decoded or raw, become '?' as in
+ * Postfix's own XFORWARD server: a HELO name of "x+0Aaction=..." must not
+ * start a log line of its own.
+ */
 static int
 xtext_copy(char *dst, size_t size, const char *src, size_t len)
 {
@@ -183,6 +220,8 @@ xtext_copy(char *dst, size_t size, const char *src, size_t len)
             c = (char)strtol(hex, NULL, 16);
             i += 2;
         }
+        if ((unsigned char)c < 0x20 || c == 0x7f)
+            c = '?';
         if (o + 1 >= size)
             return -1;
         dst[o++] = c;
@@ -191,10 +230,15 @@ xtext_copy(char *dst, size_t size, const char *src, size_t len)
     return 0;
 }
 
-/* lmtp_xforward_parse - NAME=value attributes */
+/*
+ * lmtp_xforward_parse - NAME=value attributes. Decoded into a copy and
+ * stored only when the whole command is good: a refused XFORWARD must not
+ * leave half of its attributes behind.
+ */
 int
 lmtp_xforward_parse(const char *arg, struct lmtp_xforward *x)
 {
+    struct lmtp_xforward nx = *x;
     const char *p = arg;
     while (*p) {
         while (*p == ' ')
@@ -203,18 +247,18 @@ lmtp_xforward_parse(const char *arg, struct lmtp_xforward *x)
             break;
         size_t len = strcspn(p, " ");
         const char *eq = memchr(p, '=', len);
-        if (eq == NULL)
+        if (eq == NULL || eq == p)
             return -1;
         size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
         struct {
             const char *k;
             char *dst;
             size_t size;
-        } fields[] = {{"ADDR", x->addr, sizeof(x->addr)},
-                      {"NAME", x->name, sizeof(x->name)},
-                      {"HELO", x->helo, sizeof(x->helo)},
-                      {"IDENT", x->ident, sizeof(x->ident)},
-                      {"PROTO", x->proto, sizeof(x->proto)}};
+        } fields[] = {{"ADDR", nx.addr, sizeof(nx.addr)},
+                      {"NAME", nx.name, sizeof(nx.name)},
+                      {"HELO", nx.helo, sizeof(nx.helo)},
+                      {"IDENT", nx.ident, sizeof(nx.ident)},
+                      {"PROTO", nx.proto, sizeof(nx.proto)}};
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
             if (strlen(fields[i].k) == klen && strncasecmp(p, fields[i].k, klen) == 0 &&
                 xtext_copy(fields[i].dst, fields[i].size, eq + 1, vlen) < 0)
@@ -222,8 +266,9 @@ lmtp_xforward_parse(const char *arg, struct lmtp_xforward *x)
         p += len;
     }
     /* Postfix writes IPv6 client addresses as "IPV6:2001:db8::1" */
-    if (strncasecmp(x->addr, "IPV6:", 5) == 0)
-        memmove(x->addr, x->addr + 5, strlen(x->addr + 5) + 1);
+    if (strncasecmp(nx.addr, "IPV6:", 5) == 0)
+        memmove(nx.addr, nx.addr + 5, strlen(nx.addr + 5) + 1);
+    *x = nx;
     return 0;
 }
 

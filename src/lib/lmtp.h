@@ -2,7 +2,7 @@
 #ifndef SMSGATE_LMTP_H
 #define SMSGATE_LMTP_H
 
-#define LMTP_ADDR_MAX 512  /* longer paths are refused (RFC 5321 allows 256) */
+#define LMTP_ADDR_MAX 512 /* addr[] with its NUL: longer paths are refused (RFC 5321: 256) */
 
 enum lmtp_verb {
     LMTP_UNKNOWN = 0,
@@ -34,7 +34,7 @@ int lmtp_parse(const char *line, struct lmtp_cmd *cmd, const char **reply_r);
 
 /* What Postfix forwards with XFORWARD (lmtp_send_xforward_command = yes). */
 struct lmtp_xforward {
-    char addr[64];  /* the original client's IP address, "" unknown */
+    char addr[64]; /* the original client's IP address, "" unknown */
     char name[256];
     char helo[256];
     char ident[64]; /* Postfix's queue id */

@@ -12,7 +12,8 @@
  *    (mobile, or fixed-line-or-mobile where the plan cannot tell, as in the
  *    US), and, for a local-only rule, when it belongs to the rule's country.
  *  - The library never writes a line: its default logger writes to standard
- *    output, which in a daemon is a log file or, worse, a protocol stream.
+ *    output (std::cout in 8.12), which in a daemon is a log file or, worse,
+ *    a protocol stream.
  *  - No C++ exception reaches the C caller; one becomes PHONE_TEMPFAIL, since
  *    running out of memory says nothing about the number.
  *  - Reasons are static, ASCII, without CR or LF: the caller puts them into
@@ -104,7 +105,7 @@ known_region(const char *country, std::string *region)
     for (int i = 0; i < 2; i++) {
         char c = country[i];
         if (c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
+            c = static_cast<char>(c - 'a' + 'A');
         if (c < 'A' || c > 'Z')
             return false;
         *region += c;
@@ -115,7 +116,6 @@ known_region(const char *country, std::string *region)
 
 /* One way of reading the digits, and how good it is. */
 struct reading {
-    bool tried = false;
     PhoneNumberUtil::ErrorType error = PhoneNumberUtil::NOT_A_NUMBER;
     PhoneNumber number;
     PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
@@ -138,7 +138,6 @@ void
 judge(reading *r)
 {
     const PhoneNumberUtil &u = util();
-    r->tried = true;
     if (r->error != PhoneNumberUtil::NO_PARSING_ERROR)
         r->rank = 0;
     else if (!u.IsValidNumber(r->number))
@@ -186,14 +185,18 @@ invalid_why(const reading &r)
         v = PhoneNumberUtil::TOO_LONG;
         break;
     case PhoneNumberUtil::NO_PARSING_ERROR:
-        v = util().IsPossibleNumberWithReason(r.number);
+        /*
+         * Lengths of mobile numbers, not of all: Australia has valid numbers
+         * of 5 to 12 digits, but its mobiles have 9, and only they matter.
+         */
+        v = util().IsPossibleNumberForTypeWithReason(r.number, PhoneNumberUtil::MOBILE);
         break;
     }
     switch (v) {
     case PhoneNumberUtil::TOO_SHORT:
-        return "the number has too few digits for its country: check it";
+        return "the number has too few digits for a mobile number of its country: check it";
     case PhoneNumberUtil::TOO_LONG:
-        return "the number has too many digits for its country: check it";
+        return "the number has too many digits for a mobile number of its country: check it";
     case PhoneNumberUtil::INVALID_COUNTRY_CODE:
         return "no country has the calling code the number begins with: write an "
                "international number country code first, as 61412345678 for Australia";
@@ -252,9 +255,14 @@ parse(const char *in, const char *country, enum phone_policy policy, char e164[P
          */
         if (have_region) {
             national(digits, region, &nat);
+            /*
+             * Dropped by its rank, not by assigning a fresh reading: copying a
+             * PhoneNumber makes UBSan's vptr check refer to protobuf's
+             * MessageLite, and the link then needs -lprotobuf.
+             */
             if (nat.rank < 1 ||
                 nat.number.country_code_source() != PhoneNumber::FROM_NUMBER_WITH_IDD)
-                nat = reading();
+                nat.rank = -1;
         }
     } else if (digits[0] == '0') {
         /* a trunk prefix: no country code begins with 0 */

@@ -6,8 +6,8 @@
 extern "C" {
 #endif
 
-#define PHONE_E164_MAX 16   /* 15 digits and the terminator */
-#define PHONE_LOCAL_MAX 32  /* longer local parts are no phone number */
+#define PHONE_E164_MAX 16  /* 15 digits and the terminator */
+#define PHONE_LOCAL_MAX 32 /* longer local parts are no phone number */
 
 enum phone_policy { PHONE_INTERNATIONAL = 0, PHONE_LOCAL = 1 };
 
@@ -61,9 +61,8 @@ enum phone_result {
  * error_r may be NULL; on PHONE_OK *error_r is "".
  * Safe to call from several threads at once.
  */
-enum phone_result phone_parse(const char *local_part, const char *country,
-                              enum phone_policy policy, char e164[PHONE_E164_MAX],
-                              const char **error_r);
+enum phone_result phone_parse(const char *local_part, const char *country, enum phone_policy policy,
+                              char e164[PHONE_E164_MAX], const char **error_r);
 
 /*
  * phone_check_country - added: whether country (case-insensitive) is a

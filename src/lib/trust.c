@@ -55,6 +55,32 @@ domain_of(const char *s)
     return at ? at + 1 : s;
 }
 
+/*
+ * same_domain - a and b name one domain. An empty one names none: a null
+ * sender has no domain, and an SPF result about the HELO name (no
+ * smtp.mailfrom) or a DMARC result without header.from says nothing.
+ */
+static int
+same_domain(const char *a, const char *b)
+{
+    return *a && *b && strcasecmp(a, b) == 0;
+}
+
+/*
+ * prefix_len - the "/bits" of a block: digits only, at most max; -1 for
+ * anything else. atoi() would read "/", "/x" and "/-1" as matching every
+ * address, and a prefix longer than the address would compare memory past it.
+ */
+static int
+prefix_len(const char *s, int max)
+{
+    size_t ndig = strspn(s, "0123456789");
+    if (ndig == 0 || ndig > 3 || s[ndig] != 0)
+        return -1;
+    int bits = atoi(s);
+    return bits <= max ? bits : -1;
+}
+
 /* trust_cidr_match - address in a block list */
 int
 trust_cidr_match(const char *addr, const char *networks)
@@ -72,7 +98,10 @@ trust_cidr_match(const char *addr, const char *networks)
         int nfam = inet_pton(AF_INET, t, n) == 1 ? 4 : inet_pton(AF_INET6, t, n) == 1 ? 6 : 0;
         if (nfam != afam)
             continue;
-        int bits = slash ? atoi(slash + 1) : (afam == 4 ? 32 : 128);
+        int max = afam == 4 ? 32 : 128;
+        int bits = slash ? prefix_len(slash + 1, max) : max;
+        if (bits < 0)
+            continue;
         int full = bits / 8, rest = bits % 8;
         match = memcmp(a, n, (size_t)full) == 0 &&
                 (rest == 0 || ((a[full] ^ n[full]) & (0xff << (8 - rest))) == 0);
@@ -108,11 +137,35 @@ same_secret(const char *a, const char *b)
     return diff == 0;
 }
 
+/*
+ * token_given - the token a message carries, blanks around it dropped
+ * (fresh memory, NULL for none): the X-SMS-Token header when present,
+ * else a "token=" first word of the subject.
+ */
+static char *
+token_given(const struct mime_text *m)
+{
+    char *tok = NULL;
+    for (int h = 0; h < m->nheaders; h++)
+        if (strcasecmp(m->headers[h].name, "X-SMS-Token") == 0) {
+            const char *v = m->headers[h].value ? m->headers[h].value : "";
+            v += strspn(v, " \t\r\n");
+            size_t len = strlen(v);
+            while (len > 0 && strchr(" \t\r\n", v[len - 1]))
+                len--;
+            return xstrndup(v, len);
+        }
+    xfree(trust_subject_token(m->subject, &tok));
+    return tok;
+}
+
 /* header_results - does a trusted header vouch by one of the wanted methods? */
 static int
 header_results(const struct trust_input *in, const char **method_r)
 {
-    const char *dom = domain_of(in->mail_from);
+    /* the envelope sender's domain; none for the null sender */
+    const char *at = in->mail_from ? strrchr(in->mail_from, '@') : NULL;
+    const char *dom = at ? at + 1 : "";
     for (int h = 0; in->m && h < in->m->nheaders; h++) {
         if (strcasecmp(in->m->headers[h].name, "Authentication-Results") != 0)
             continue;
@@ -124,7 +177,8 @@ header_results(const struct trust_input *in, const char **method_r)
             const struct authres_result *r = &ar.r[i];
             if (strcmp(r->result, "pass") != 0)
                 continue;
-            if ((in->auth & SENDER_AUTH_SASL) && strcmp(r->method, "auth") == 0 && r->smtp_auth[0]) {
+            if ((in->auth & SENDER_AUTH_SASL) && strcmp(r->method, "auth") == 0 &&
+                r->smtp_auth[0]) {
                 *method_r = "sasl";
                 return 1;
             }
@@ -134,12 +188,12 @@ header_results(const struct trust_input *in, const char **method_r)
                 return 1;
             }
             if ((in->auth & SENDER_AUTH_SPF) && strcmp(r->method, "spf") == 0 &&
-                strcasecmp(domain_of(r->smtp_mailfrom), dom) == 0) {
+                same_domain(domain_of(r->smtp_mailfrom), dom)) {
                 *method_r = "spf";
                 return 1;
             }
             if ((in->auth & SENDER_AUTH_DMARC) && strcmp(r->method, "dmarc") == 0 &&
-                strcasecmp(r->header_from, dom) == 0) {
+                same_domain(r->header_from, dom)) {
                 *method_r = "dmarc";
                 return 1;
             }
@@ -161,18 +215,11 @@ trust_check(const struct trust_input *in, const char **method_r)
         *method_r = "network";
         return 1;
     }
-    if ((in->auth & SENDER_AUTH_TOKEN) && in->token && in->m) {
-        const char *given = NULL;
-        char *tok = NULL;
-        for (int h = 0; h < in->m->nheaders && !given; h++)
-            if (strcasecmp(in->m->headers[h].name, "X-SMS-Token") == 0)
-                given = in->m->headers[h].value;
-        if (given == NULL) {
-            xfree(trust_subject_token(in->m->subject, &tok));
-            given = tok;
-        }
-        int ok = given && same_secret(given, in->token);
-        xfree(tok);
+    /* an empty secret is no secret: "token=" in a subject must not match it */
+    if ((in->auth & SENDER_AUTH_TOKEN) && in->token && in->token[0] && in->m) {
+        char *given = token_given(in->m);
+        int ok = given && given[0] && same_secret(given, in->token);
+        xfree(given);
         if (ok) {
             *method_r = "token";
             return 1;

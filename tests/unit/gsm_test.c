@@ -294,10 +294,13 @@ static const char *const gsm_basic[] = {
 
 static const char *const gsm_extension[] = {"\f", "^", "{", "}", "\\", "[", "~", "]", "|", EURO};
 
-/* Near misses: characters that look like GSM 03.38 ones but are not in it. */
+/*
+ * Near misses: characters that look like GSM 03.38 ones but are not in it
+ * (the "Α" and "А" are Greek and Cyrillic capitals, U+0391 and U+0410).
+ */
 static const char *const not_gsm[] = {
-    "`", "\t", "\x01", "\x1B", "\x7F", "ç", "á", "Ó", "¢", "ÿ", "ł", "ő",
-    "α", "ω", "δ", "Α" /* U+0391 */, "µ", "°", "А" /* U+0410 */, ZHE, EMOJI, FFFD,
+    "`", "\t", "\x01", "\x1B", "\x7F", "ç", "á", "Ó", "¢", "ÿ",   "ł",
+    "ő", "α",  "ω",    "δ",    "Α",    "µ", "°", "А", ZHE, EMOJI, FFFD,
 };
 
 /* cp - the code point of a valid UTF-8 character, for descriptions */
@@ -355,19 +358,55 @@ static const struct {
     const char *from, *to;
 } translit_cases[] = {
     /* quotes, primes and guillemets */
-    {"‘", "'"}, {"’", "'"}, {"‚", "'"}, {"‛", "'"}, {"′", "'"}, {"‹", "'"}, {"›", "'"},
-    {"“", "\""}, {"”", "\""}, {"„", "\""}, {"‟", "\""}, {"″", "\""}, {"«", "\""}, {"»", "\""},
+    {"‘", "'"},
+    {"’", "'"},
+    {"‚", "'"},
+    {"‛", "'"},
+    {"′", "'"},
+    {"‹", "'"},
+    {"›", "'"},
+    {"“", "\""},
+    {"”", "\""},
+    {"„", "\""},
+    {"‟", "\""},
+    {"″", "\""},
+    {"«", "\""},
+    {"»", "\""},
     /* hyphens, dashes, minus; bullet and middle dot */
-    {"\u2010", "-"}, {"\u2011", "-"}, {"‒", "-"}, {"–", "-"}, {"—", "-"}, {"―", "-"},
-    {"−", "-"}, {"•", "-"}, {"·", "."},
+    {"\u2010", "-"},
+    {"\u2011", "-"},
+    {"‒", "-"},
+    {"–", "-"},
+    {"—", "-"},
+    {"―", "-"},
+    {"−", "-"},
+    {"•", "-"},
+    {"·", "."},
     /* ellipsis and signs */
-    {"…", "..."}, {"™", "TM"}, {"©", "(c)"}, {"®", "(R)"},
+    {"…", "..."},
+    {"™", "TM"},
+    {"©", "(c)"},
+    {"®", "(R)"},
     /* spaces: no-break, en quad to hair space, narrow no-break */
-    {"\u00A0", " "}, {"\u2000", " "}, {"\u2001", " "}, {"\u2002", " "}, {"\u2003", " "},
-    {"\u2004", " "}, {"\u2005", " "}, {"\u2006", " "}, {"\u2007", " "}, {"\u2008", " "},
-    {"\u2009", " "}, {"\u200A", " "}, {"\u202F", " "},
+    {"\u00A0", " "},
+    {"\u2000", " "},
+    {"\u2001", " "},
+    {"\u2002", " "},
+    {"\u2003", " "},
+    {"\u2004", " "},
+    {"\u2005", " "},
+    {"\u2006", " "},
+    {"\u2007", " "},
+    {"\u2008", " "},
+    {"\u2009", " "},
+    {"\u200A", " "},
+    {"\u202F", " "},
     /* invisible: zero-width space, non-joiner, joiner, soft hyphen, BOM */
-    {"\u200B", ""}, {"\u200C", ""}, {"\u200D", ""}, {"\u00AD", ""}, {"\uFEFF", ""},
+    {"\u200B", ""},
+    {"\u200C", ""},
+    {"\u200D", ""},
+    {"\u00AD", ""},
+    {"\uFEFF", ""},
 };
 
 /* test_translit - every mapping, alone and inside a text */
