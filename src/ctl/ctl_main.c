@@ -50,7 +50,7 @@ usage(int code)
             "  topup ACCOUNT AMOUNT [--ref TEXT]\n"
             "  transfer FROM TO AMOUNT [--ref TEXT]\n"
             "  balance ACCOUNT\n"
-            "  price ACCOUNT NUMBER [--segments N]\n"
+            "  price ACCOUNT NUMBER [--segments N] [--country CC]\n"
             "  ledger check | ledger statement ACCOUNT [--since DATE] [--until DATE]\n"
             "  report usage [--parent P] [--since DATE] [--until DATE]\n"
             "               [--by child|day|destination] [--format table|csv|json]\n"

@@ -15,7 +15,7 @@
 
 #include "ctl.h"
 #include "ledger.h"
-#include "number.h"
+#include "phone.h"
 #include "quote.h"
 #include "xalloc.h"
 
@@ -159,12 +159,15 @@ ctl_cmd_balance(struct ctl *ctl, int argc, char **argv)
 int
 ctl_cmd_price(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_opt opts[] = {{"segments", 1, NULL}, {NULL, 0, NULL}};
+    struct ctl_opt opts[] = {{"segments", 1, NULL}, {"country", 1, NULL}, {NULL, 0, NULL}};
     char *pos[2];
-    ctl_parse(argc, argv, opts, pos, 2, 2, "smsgatectl price ACCOUNT NUMBER [--segments N]");
-    char number[NUMBER_E164_MAX];
+    ctl_parse(argc, argv, opts, pos, 2, 2,
+              "smsgatectl price ACCOUNT NUMBER [--segments N] [--country CC]");
+    char number[PHONE_E164_MAX];
     const char *why;
-    if (number_e164(pos[1], number, &why) < 0)
+    /* the same reading of a number as mail intake's, with an optional country */
+    if (phone_parse(pos[1], ctl_opt(opts, "country"), PHONE_INTERNATIONAL, number, &why) !=
+        PHONE_OK)
         ctl_die(CTL_REFUSED, "number \"%s\": %s", pos[1], why);
     int segments = 1;
     if (ctl_opt(opts, "segments")) {

@@ -34,7 +34,7 @@
  *	The rules would rather cut too little than too much: a signature left
  *	in costs an SMS a few characters, a sentence cut loses what the person
  *	meant. So the sign-off and the built-in disclaimer rule never take the
- *	first line of content, an attribution needs a date (a digit), and a
+ *	first line of content, an attribution needs a time of day, and a
  *	"From:" line is a header only when "Sent:" or "Date:" follows it.
  *
  *	Someone who forwards a mail to an SMS address with nothing (or only
@@ -292,15 +292,31 @@ contains_any(const char *s, size_t len, const char *const *list, size_t n)
     return 0;
 }
 
-/* has_digit - a date or time is in s */
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+/* has_time - s holds a time of day such as "9:12" or "09:12:44" */
 static int
-has_digit(const char *s, size_t len)
+has_time(const char *s, size_t len)
 {
     size_t i;
 
-    for (i = 0; i < len; i++)
-        if (s[i] >= '0' && s[i] <= '9')
+    for (i = 1; i + 2 < len; i++)
+        if (s[i] == ':' && DIGIT(s[i - 1]) && DIGIT(s[i + 1]) && DIGIT(s[i + 2]))
             return 1;
+    return 0;
+}
+
+/* has_year - s holds a four-digit year such as "2024" */
+static int
+has_year(const char *s, size_t len)
+{
+    size_t i, run = 0;
+
+    for (i = 0; i < len; i++) {
+        run = DIGIT(s[i]) ? run + 1 : 0;
+        if (run == 4 && (i + 1 == len || !DIGIT(s[i + 1])) && (s[i - 3] == '1' || s[i - 3] == '2'))
+            return 1;
+    }
     return 0;
 }
 
@@ -338,8 +354,8 @@ attribution_text(const char *s, size_t len)
     b = len - 1;
     if (s[b - 1] == ' ')
         b--;
-    /* a client always writes the date; prose such as "On Monday Bob wrote:" has none */
-    if (has_digit(s, b))
+    /* every client writes the time; prose such as "On Monday Bob wrote:" has none */
+    if (has_time(s, b))
         for (i = 0; i < NELEM(attribs); i++)
             if (strncmp(s, attribs[i].start, strlen(attribs[i].start)) == 0 &&
                 (!attribs[i].mid || contains_ci(s, b, attribs[i].mid)) &&
@@ -676,6 +692,8 @@ static const char *const disc_reader[] = {
     "geadresseerde",
     "destinatario",
 };
+/* the first few of disc_reader are never ordinary prose: a line with one may begin a disclaimer */
+#define DISC_READER_STRONG 3
 /* how such a paragraph begins when its first line has neither */
 static const char *const disc_openers[] = {
     "this e-mail",  "this email",      "this message", "this communication", "this transmission",
@@ -787,20 +805,7 @@ attribution(const struct text *t, size_t p, size_t e, size_t *after_r)
 static int
 timestamp(const char *s, size_t len)
 {
-    size_t i, run = 0;
-    int year = 0, time = 0;
-
-#define DIGIT(c) ((c) >= '0' && (c) <= '9')
-    for (i = 0; i < len; i++) {
-        run = DIGIT(s[i]) ? run + 1 : 0;
-        if (run == 4 && (i + 1 == len || !DIGIT(s[i + 1])) && (s[i - 3] == '1' || s[i - 3] == '2'))
-            year = 1;
-        if (s[i] == ':' && i > 0 && DIGIT(s[i - 1]) && i + 2 < len && DIGIT(s[i + 1]) &&
-            DIGIT(s[i + 2]))
-            time = 1;
-    }
-#undef DIGIT
-    return year && time;
+    return has_year(s, len) && has_time(s, len);
 }
 
 /*
@@ -906,7 +911,7 @@ disclaimer_at(const struct text *t, size_t p, size_t e, struct dwin *w)
 
     if (!prefix_any(l, len, disc_openers, NELEM(disc_openers)) &&
         !contains_any(l, len, disc_secret, NELEM(disc_secret)) &&
-        !contains_any(l, len, disc_reader, 3))
+        !contains_any(l, len, disc_reader, DISC_READER_STRONG))
         return 0;
     for (k = 0; k < w->n && w->p[k] < p;)
         k++;

@@ -52,10 +52,14 @@
 struct layout {
     char *s;
     size_t len, cap;
-    int bol;        /* at the beginning of a line */
+    int bol;        /* nothing but a quote marker on the current line yet */
+    int marked;     /* the current line has its quote marker */
+    int last_empty; /* the line before the current one is empty */
     int space;      /* a collapsible blank is pending */
     int blank;      /* a margin wants an empty line before the next content */
+    int blank_quote; /* ... at this quote depth */
     int pre;        /* depth of <pre>-like elements: whitespace kept */
+    int quote;      /* depth of quoted blocks: lines start with ">" */
     char mark[16];  /* list marker waiting for the item's first content */
     int list[LIST_MAX]; /* 0: <ul>; n > 0: the next number of an <ol> */
     int nlist;      /* may exceed LIST_MAX; markers are then plain */
@@ -80,36 +84,74 @@ put(struct layout *L, const char *s, size_t n)
     L->s[L->len] = 0;
 }
 
+/* quote_mark - ">" per quote level at the start of a line, once */
+static void
+quote_mark(struct layout *L, int depth, int content)
+{
+    if (L->marked || depth <= 0)
+        return;
+    for (int i = 0; i < depth && i < 16; i++)
+        put(L, ">", 1);
+    if (content)
+        put(L, " ", 1);
+    L->marked = 1;
+}
+
+/* endline - end the current line, empty or not */
+static void
+endline(struct layout *L, int depth)
+{
+    if (L->bol)
+        quote_mark(L, depth, 0); /* an empty line inside a quote is ">" */
+    L->last_empty = L->bol;
+    put(L, "\n", 1);
+    L->bol = 1;
+    L->marked = 0;
+    L->space = 0;
+}
+
 /* newline - end the current line, if anything is on it */
 static void
 newline(struct layout *L)
 {
     if (!L->bol)
-        put(L, "\n", 1);
-    L->bol = 1;
+        endline(L, L->quote);
     L->space = 0;
 }
 
-/* flush - before content: the pending empty line, list marker and blank */
+/* flush - before content: the pending empty line, quote marker, list marker, blank */
 static void
 flush(struct layout *L)
 {
     if (L->blank && L->len > 0) {
         newline(L);
-        if (L->len < 2 || L->s[L->len - 2] != '\n')
-            put(L, "\n", 1);
+        if (!L->last_empty)
+            endline(L, L->blank_quote);
     }
     L->blank = 0;
     if (L->mark[0]) {
         newline(L);
+        quote_mark(L, L->quote, 1);
         put(L, L->mark, strlen(L->mark));
         L->mark[0] = 0;
         L->bol = 0;
         L->space = 0;
     }
-    if (L->space && !L->bol)
+    if (L->bol) {
+        quote_mark(L, L->quote, 1);
+        L->space = 0;
+    }
+    if (L->space)
         put(L, " ", 1);
     L->space = 0;
+}
+
+/* want_blank - a margin: an empty line before whatever comes next */
+static void
+want_blank(struct layout *L)
+{
+    L->blank = 1;
+    L->blank_quote = L->quote;
 }
 
 /* is_blank - HTML's ASCII whitespace, which CSS collapses */
@@ -139,8 +181,7 @@ text(struct layout *L, const char *s)
                 i++;
             i++;
             flush(L);
-            put(L, "\n", 1);
-            L->bol = 1;
+            endline(L, L->quote);
             continue;
         }
         if (is_blank((unsigned char)s[i])) {
@@ -411,6 +452,34 @@ margins(struct layout *L, xmlNode *n, const char *name, int *top, int *bottom)
     xmlFree(style);
 }
 
+/*
+ * quoted - is this blockquote a quoted message, which a client shows with
+ * a bar down the side: Apple Mail and Thunderbird mark it type="cite",
+ * Gmail class="gmail_quote", others draw the bar with border-left. Other
+ * blockquotes merely indent.
+ */
+static int
+quoted(xmlNode *n)
+{
+    if (strcmp((const char *)n->name, "blockquote") != 0)
+        return 0;
+    char *v = attr(n, "type");
+    int q = v && strcasecmp(v, "cite") == 0;
+    xmlFree(v);
+    if (!q && (v = attr(n, "class")) != NULL) {
+        q = strstr(v, "gmail_quote") != NULL;
+        xmlFree(v);
+    }
+    if (!q && (v = attr(n, "style")) != NULL) {
+        char prop[32], val[64];
+        const char *s = v;
+        while (!q && style_next(&s, prop, sizeof prop, val, sizeof val))
+            q = strncmp(prop, "border-left", 11) == 0 && strncmp(val, "none", 4) != 0;
+        xmlFree(v);
+    }
+    return q;
+}
+
 /* list_marker - the marker of a new <li>: "- " in <ul>, "n. " in <ol> */
 static void
 list_marker(struct layout *L)
@@ -428,12 +497,17 @@ enter(struct layout *L, xmlNode *n)
     const char *name = (const char *)n->name;
     if (strcmp(name, "style") == 0 && n->children && n->children->content)
         style_sheet(L, (const char *)n->children->content);
+    /* the head shows nothing, but its style sheets lay out the body */
+    if (strcmp(name, "head") == 0)
+        for (xmlNode *c = n->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "style") == 0 &&
+                c->children && c->children->content)
+                style_sheet(L, (const char *)c->children->content);
     if (name_in(name, skipped) || hidden(n))
         return 0;
     if (strcmp(name, "br") == 0) {
         flush(L);
-        put(L, "\n", 1);
-        L->bol = 1;
+        endline(L, L->quote);
         return 1;
     }
     if (!name_in(name, blocks))
@@ -442,7 +516,9 @@ enter(struct layout *L, xmlNode *n)
     margins(L, n, name, &top, &bottom);
     newline(L);
     if (top)
-        L->blank = 1;
+        want_blank(L);
+    if (quoted(n))
+        L->quote++;
     if (name_in(name, preformatted))
         L->pre++;
     if (strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0 || strcmp(name, "menu") == 0 ||
@@ -485,9 +561,11 @@ leave(struct layout *L, xmlNode *n)
     if (name_in(name, preformatted) && L->pre > 0)
         L->pre--;
     newline(L);
+    if (quoted(n) && L->quote > 0)
+        L->quote--;
     L->mark[0] = 0;
     if (bottom)
-        L->blank = 1;
+        want_blank(L);
 }
 
 /* walk - visit the tree in document order without recursion */
@@ -536,7 +614,16 @@ prepare(const char *html, size_t len, size_t *len_r)
             i += n;
             continue;
         }
-        if (i + 2 < len && html[i + 1] == '!' && html[i + 2] == '[' &&
+        if (len - i >= 4 && memcmp(html + i, "<!--", 4) == 0) {
+            /* a comment goes through untouched: "<![endif]-->" is its end */
+            const char *end = memmem(html + i + 4, len - i - 4, "-->", 3);
+            size_t n = end ? (size_t)(end - html) + 3 - i : len - i;
+            memcpy(out + o, html + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        if (len - i >= 3 && html[i + 1] == '!' && html[i + 2] == '[' &&
             !(len - i >= 9 && memcmp(html + i + 3, "CDATA[", 6) == 0)) {
             const char *gt = memchr(html + i, '>', len - i);
             i = gt ? (size_t)(gt - html) + 1 : len;

@@ -124,7 +124,12 @@ intake_rcpt(struct db *db, const char *rcpt, char reply[INTAKE_REPLY_MAX])
         return -1;
     }
     /* the syntax only: national numbers need the sender rule's country, known after DATA */
-    if (phone_parse(local, NULL, PHONE_INTERNATIONAL, e164, &why) == PHONE_NOT_A_NUMBER) {
+    enum phone_result pr = phone_parse(local, NULL, PHONE_INTERNATIONAL, e164, &why);
+    if (pr == PHONE_TEMPFAIL) {
+        snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
+        return -1;
+    }
+    if (pr == PHONE_NOT_A_NUMBER) {
         snprintf(reply, INTAKE_REPLY_MAX, "550 5.1.3 <%s>: \"%s\" is not a phone number: %s",
                  rcpt, local, why);
         return -1;
@@ -309,6 +314,8 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt,
         break;
     case PHONE_NOT_ALLOWED:
         REPLY(550, "550 5.7.1 <%s>: %s", rcpt, why);
+    case PHONE_TEMPFAIL:
+        REPLY(451, TEMPFAIL, rcpt);
     default:
         REPLY(550, "550 5.1.3 <%s>: %s", rcpt, why);
     }

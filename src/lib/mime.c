@@ -632,8 +632,10 @@ flowed(struct buf *out, const char *s, size_t len, int delsp)
             n--, l++;
         int sig = n == 3 && memcmp(l, "-- ", 3) == 0;
         int soft = !sig && n > 0 && l[n - 1] == ' ';
-        if (open && depth != open_depth) {
-            /* quote depth changed inside a paragraph: it ends here */
+        if (open && (depth != open_depth || sig)) {
+            /* a paragraph ends at a change of quote depth or a signature */
+            while (out->len > 0 && out->s[out->len - 1] == ' ')
+                out->s[--out->len] = 0;
             buf_put(out, "\n", 1);
             open = 0;
         }
@@ -716,7 +718,7 @@ delimiter(const char *p, size_t len, size_t i, const char *bd, size_t bl, int *c
 /*
  * split - the body parts of a multipart body. The line end before a
  * delimiter belongs to it; without a close delimiter the last part runs to
- * the end. 0 when no delimiter was found at all.
+ * the end; at most MIME_PARTS_MAX of them. 0 when no delimiter was found.
  */
 static int
 split(const char *p, size_t len, const char *bd, struct range **parts, int *nparts)
@@ -743,7 +745,8 @@ split(const char *p, size_t len, const char *bd, struct range **parts, int *npar
                 }
                 (*parts)[(*nparts)++] = (struct range){start, end - start};
             }
-            if (close)
+            /* past the parts we would look at, the rest is not worth scanning */
+            if (close || *nparts >= MIME_PARTS_MAX)
                 return 1;
             open = 1;
             start = next;
@@ -960,9 +963,9 @@ forward_field_line(const char *l, size_t n)
 
 /*
  * forward_skip - where the forwarded text starts, when s starts (after
- * empty lines) with a forward's block: an optional separator line, then
- * header lines with From and a date or a separator, then an empty line.
- * 0 when s does not start like that.
+ * empty lines) with a forward's block: a separator line and header lines,
+ * or header lines alone that have From, a date and one more, and then an
+ * empty line. 0 when s does not start like that.
  */
 static size_t
 forward_skip(const char *s, size_t len)
@@ -972,9 +975,10 @@ forward_skip(const char *s, size_t len)
     while (i < len && ((next = line_at(s, len, i, &l, &n)), n == 0))
         i = next;
     int sep = 0, from = 0, date = 0, fields = 0;
+    size_t after_sep = 0;
     if (i < len && forward_separator(l, n)) {
         sep = 1;
-        i = next;
+        i = after_sep = next;
         while (i < len && ((next = line_at(s, len, i, &l, &n)), n == 0))
             i = next;
     }
@@ -984,13 +988,14 @@ forward_skip(const char *s, size_t len)
             break;
         int k = forward_field_line(l, n);
         if (!k)
-            return 0;
+            return sep && fields == 0 ? after_sep : 0;
         from |= k == 1;
         date |= k == 2;
         fields++;
         i = next;
     }
-    if (!from || fields < 2 || (!sep && !date))
+    /* after a separator any fields will do; without one, they must look like a forward's */
+    if (!sep && (!from || !date || fields < 2))
         return 0;
     return i;
 }

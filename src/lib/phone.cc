@@ -122,6 +122,7 @@ struct reading {
     int rank = -1; /* -1 not tried, 0 unparsable, 1 invalid, 2 valid, 3 valid for SMS */
 };
 
+/* sms_capable - the types the gateway sends to */
 bool
 sms_capable(PhoneNumberUtil::PhoneNumberType type)
 {
@@ -166,6 +167,10 @@ national(const char *digits, const std::string &region, reading *r)
     judge(r);
 }
 
+const char bad_country_code[] =
+    "no country has the calling code the number begins with: write an international "
+    "number with its country code first, as 61412345678 for Australia";
+
 /* invalid_why - what is wrong with a number that is no number of its plan */
 const char *
 invalid_why(const reading &r)
@@ -174,8 +179,7 @@ invalid_why(const reading &r)
 
     switch (r.error) {
     case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
-        return "no country has the calling code the number begins with: write an "
-               "international number country code first, as 61412345678 for Australia";
+        return bad_country_code;
     case PhoneNumberUtil::NOT_A_NUMBER:
     case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
     case PhoneNumberUtil::TOO_SHORT_NSN:
@@ -198,8 +202,7 @@ invalid_why(const reading &r)
     case PhoneNumberUtil::TOO_LONG:
         return "the number has too many digits for a mobile number of its country: check it";
     case PhoneNumberUtil::INVALID_COUNTRY_CODE:
-        return "no country has the calling code the number begins with: write an "
-               "international number country code first, as 61412345678 for Australia";
+        return bad_country_code;
     default:
         return "the number is not in its country's numbering plan: check it";
     }

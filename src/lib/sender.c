@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phone.h"
 #include "sender.h"
 #include "xalloc.h"
 
@@ -260,9 +261,12 @@ sender_set(struct sender_rule *r, const char *key, const char *value, char **err
         else
             set_str(&r->token, value);
     } else if (strcmp(key, "country") == 0) {
+        const char *unknown;
         if (*value && !(strlen(value) == 2 && isalpha((unsigned char)value[0]) &&
                         isalpha((unsigned char)value[1])))
             why = "an ISO 3166 two-letter code such as AU";
+        else if (*value && phone_check_country(value, &unknown) < 0)
+            why = "a country with a numbering plan (ISO 3166, e.g. GB, not UK)";
         else {
             char cc[3] = {(char)toupper((unsigned char)value[0]),
                           (char)toupper((unsigned char)value[*value ? 1 : 0]), 0};

@@ -81,7 +81,7 @@ static const struct {
      -1,
      NULL,
      0,
-     {{NULL}}},
+     {{0}}},
     {"Microsoft-style results behind an authserv-id",
      "mx.example.com; spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=example.com; dkim=none "
      "(message not signed) header.d=none;dmarc=none action=none header.from=example.com",
@@ -109,9 +109,9 @@ static const struct {
      "mx.example.com",
      1,
      {{"spf", "pass", "", "a@example.com", "", "", ""}}},
-    {"none", "mx.example.com; none", 0, "mx.example.com", 0, {{NULL}}},
-    {"version and none", "mx.example.com 1; none", 0, "mx.example.com", 0, {{NULL}}},
-    {"authserv-id alone", "mx.example.com", 0, "mx.example.com", 0, {{NULL}}},
+    {"none", "mx.example.com; none", 0, "mx.example.com", 0, {{0}}},
+    {"version and none", "mx.example.com 1; none", 0, "mx.example.com", 0, {{0}}},
+    {"authserv-id alone", "mx.example.com", 0, "mx.example.com", 0, {{0}}},
     {"nested comments",
      "mx.example.com (a (nested) comment); dkim=pass (good (really \\) good) signature) "
      "header.d=example.com",
@@ -199,13 +199,13 @@ static const struct {
      "mx.example.com",
      1,
      {{"dkim", "pass", "", "", "", "", ""}}},
-    {"garbage without authserv-id", "dkim=pass header.d=example.com", -1, NULL, 0, {{NULL}}},
-    {"words, no ';'", "foo bar baz", -1, NULL, 0, {{NULL}}},
-    {"empty", "", -1, NULL, 0, {{NULL}}},
-    {"blanks", " \t\r\n ", -1, NULL, 0, {{NULL}}},
-    {"a comment only", "(just a comment)", -1, NULL, 0, {{NULL}}},
-    {"a ';' only", ";", -1, NULL, 0, {{NULL}}},
-    {"results without authserv-id", "; dkim=pass header.d=example.com", -1, NULL, 0, {{NULL}}},
+    {"garbage without authserv-id", "dkim=pass header.d=example.com", -1, NULL, 0, {{0}}},
+    {"words, no ';'", "foo bar baz", -1, NULL, 0, {{0}}},
+    {"empty", "", -1, NULL, 0, {{0}}},
+    {"blanks", " \t\r\n ", -1, NULL, 0, {{0}}},
+    {"a comment only", "(just a comment)", -1, NULL, 0, {{0}}},
+    {"a ';' only", ";", -1, NULL, 0, {{0}}},
+    {"results without authserv-id", "; dkim=pass header.d=example.com", -1, NULL, 0, {{0}}},
 };
 
 /* check_result - one result, field by field */

@@ -201,10 +201,10 @@ static const struct {
      "Perfecto.\n\nEl mar, 5 mar 2024 a las 9:12, Ana López (<ana@example.es>) escribió:\n"
      "> ¿Nos vemos a las 10?\n",
      NULL, NULL, "Perfecto."},
-    {"prose that starts \"On\" and ends \"wrote:\" has no date: kept",
-     "On Monday the client wrote:\n"
+    {"prose that starts \"On\" and ends \"wrote:\" has no time: kept",
+     "On 4 March the client wrote:\n"
      "please deliver to the back door\n",
-     NULL, NULL, "On Monday the client wrote:\nplease deliver to the back door"},
+     NULL, NULL, "On 4 March the client wrote:\nplease deliver to the back door"},
 
     /* --- sign-offs --------------------------------------------------------- */
     {"sign-off with name, title and phone number",
