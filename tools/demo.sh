@@ -1,20 +1,32 @@
 #!/bin/sh
-# demo.sh - install, build, start a private PostgreSQL, and build a demo
-# universe with smsgatectl: a reseller with a client, an enterprise with a
-# centrally billed department, their prices, who pays, who earns what, and
-# the balances. Leaves the database running in /tmp/smsgate-demo so you can
-# go on with smsgatectl -c /tmp/smsgate-demo/smsgate.conf ...
+# demo.sh - install, build, start a private PostgreSQL, build a demo universe
+# with smsgatectl (a reseller with a client, an enterprise with a centrally
+# billed department), then take a real Outlook mail through smsgate-lmtpd:
+# the SMS it queued, its price, and the balances that moved. Leaves the
+# database and the daemon running in /tmp/smsgate-demo so you can go on with
+#   build/src/ctl/smsgatectl -c /tmp/smsgate-demo/smsgate.conf ...
+#   tools/lmtp-send unix:/tmp/smsgate-demo/lmtp.sock SENDER RCPT < mail
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sh tools/install-deps.sh
 sh tools/build.sh build
 demo=/tmp/smsgate-demo
+[ -f "$demo/lmtpd.pid" ] && kill "$(cat "$demo/lmtpd.pid")" 2>/dev/null || true
 sh tests/pgtest.sh stop "$demo/pg" 2>/dev/null || true
 mkdir -p "$demo"
 chmod 0755 "$demo"
 db=$(sh tests/pgtest.sh start "$demo/pg")
-printf 'database = %s\n' "$db" >"$demo/smsgate.conf"
+user=$(id -un)
+[ "$user" = root ] && user=nobody
+cat >"$demo/smsgate.conf" <<CONF
+database = $db
+lmtp_listen = unix:$demo/lmtp.sock
+user = $user
+pid_file = $demo/lmtpd.pid
+# the receiving MX of the sample mail checked its DKIM, SPF and DMARC
+trusted_authserv_ids = mx1.sms.example.com
+CONF
 ctl() { echo; echo "\$ smsgatectl $*"; "$top/build/src/ctl/smsgatectl" -c "$demo/smsgate.conf" "$@"; }
 
 ctl db migrate
@@ -24,8 +36,8 @@ ctl rate set operator 614 0.035
 # a reseller with 20% margin, its client paying from its own balance
 ctl account add reseller --margin-percent 20
 ctl account add client --parent reseller --margin-fixed 0.01
-ctl domain add sms.reseller.example reseller
-ctl sender add @client.example client auth=dkim,dmarc country=AU numbers=local
+ctl domain add sms.example.com reseller
+ctl sender add @harbourcivil.com.au client auth=dkim,dmarc country=AU numbers=local
 # an enterprise whose department is billed centrally
 ctl account add enterprise --margin-fixed 0.005 --monthly-cap 500
 ctl account add sales --parent enterprise --billing parent --margin-percent 10
@@ -34,11 +46,23 @@ ctl transfer reseller client 50
 ctl topup enterprise 200 --ref PO-77
 ctl account list --tree
 ctl price client +61412345678 --segments 2
-ctl price sales +61298765432
+ctl price sales 0412345678 --country AU
+
+# a real Outlook mail (HTML and plain, signature, disclaimer) through the daemon
+"$top/build/src/lmtpd/smsgate-lmtpd" -c "$demo/smsgate.conf"   # detaches, logs to syslog
+for i in $(seq 100); do [ -S "$demo/lmtp.sock" ] && break; sleep 0.05; done
+echo
+echo "\$ tools/lmtp-send unix:$demo/lmtp.sock dave.nguyen@harbourcivil.com.au 0412345678@sms.example.com < tests/data/outlook-desktop.eml"
+python3 tools/lmtp-send "unix:$demo/lmtp.sock" dave.nguyen@harbourcivil.com.au \
+    0412345678@sms.example.com <tests/data/outlook-desktop.eml || true
+ctl sms list
+ctl sms show "$("$top/build/src/ctl/smsgatectl" -c "$demo/smsgate.conf" --json sms list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
 ctl balance client
 ctl balance reseller
 ctl ledger statement reseller
 ctl ledger check
 echo
-echo "The database keeps running: smsgatectl -c $demo/smsgate.conf ..."
-echo "Stop it with: sh tests/pgtest.sh stop $demo/pg"
+echo "smsgate-lmtpd and PostgreSQL keep running in $demo:"
+echo "  build/src/ctl/smsgatectl -c $demo/smsgate.conf sms list"
+echo "  python3 tools/lmtp-send unix:$demo/lmtp.sock SENDER NUMBER@sms.example.com < mail"
+echo "Stop them with: kill \$(cat $demo/lmtpd.pid); sh tests/pgtest.sh stop $demo/pg"

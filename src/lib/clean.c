@@ -35,7 +35,8 @@
  *	in costs an SMS a few characters, a sentence cut loses what the person
  *	meant. So the sign-off and the built-in disclaimer rule never take the
  *	first line of content, an attribution needs a time of day, and a
- *	"From:" line is a header only when "Sent:" or "Date:" follows it.
+ *	"From:" line is a header only when "Sent:" or "Date:" with a year and
+ *	a time follows it.
  *
  *	Someone who forwards a mail to an SMS address with nothing (or only
  *	"FYI", or only their signature) above it means the forwarded text:
@@ -46,6 +47,16 @@
  *	answers between them) keep the answers: an attribution with nothing
  *	of the author's above it that introduces '>' lines is dropped like the
  *	quotes, not taken as the start of the thread.
+ *
+ * LIMITS
+ *	Chosen misses, each safer than the guess that would catch it: a
+ *	signature block with no closing above it stays ("Jane Smith / M 0412
+ *	345 678" may be the content); a closing and name on one line ("Cheers,
+ *	Dave") stays; text above an attribution makes everything below it the
+ *	thread, so answers written inline below a top note are lost; lines
+ *	hard-wrapped by the sender stay as they are (format=flowed is MIME's
+ *	business); "<mailto:...>" and "<http...>" copies of link targets that
+ *	Outlook writes into text/plain stay.
  *
  * BOUNDS
  *	Every look-ahead and look-back is a few lines (the constants below);

@@ -156,9 +156,9 @@ sender_auth_parse(const char *list, int *bits_r, char **error_r)
     return 0;
 }
 
-/* valid_cidr - a.b.c.d[/n] or IPv6[/n] */
-static int
-valid_cidr(const char *s)
+/* sender_cidr_valid - a.b.c.d[/n] or IPv6[/n] */
+int
+sender_cidr_valid(const char *s)
 {
     char addr[64];
     unsigned char buf[16];
@@ -245,7 +245,7 @@ sender_set(struct sender_rule *r, const char *key, const char *value, char **err
         char *copy = xstrdup(value), *save = NULL;
         int count = 0;
         for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save), count++)
-            if (!valid_cidr(t)) {
+            if (!sender_cidr_valid(t)) {
                 *error_r = xasprintf("networks: \"%s\" is not an address or CIDR block", t);
                 xfree(copy);
                 return -1;

@@ -48,6 +48,9 @@ int sender_set(struct sender_rule *r, const char *key, const char *value, char *
 /* sender_get - a setting as text ("on"/"off" for switches); "" when unset */
 const char *sender_get(const struct sender_rule *r, const char *key, char *buf, int size);
 
+/* sender_cidr_valid - an address or a CIDR block, IPv4 or IPv6 */
+int sender_cidr_valid(const char *block);
+
 /* sender_key_is_switch - an on/off setting */
 int sender_key_is_switch(const char *key);
 

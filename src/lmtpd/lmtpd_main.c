@@ -20,7 +20,23 @@
 #include "daemon.h"
 #include "lmtpd.h"
 #include "msg.h"
+#include "sender.h"
 #include "xalloc.h"
+
+/* check_conf - what conf_load cannot know: xforward_clients must be blocks */
+static int
+check_conf(const struct conf *conf, char **error_r)
+{
+    char *copy = xstrdup(conf->xforward_clients), *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(copy, ", \t", &save); t && rc == 0; t = strtok_r(NULL, ", \t", &save))
+        if (strcmp(t, "unix") != 0 && !sender_cidr_valid(t)) {
+            *error_r = xasprintf("xforward_clients: \"%s\" is not unix, an address or a CIDR block", t);
+            rc = -1;
+        }
+    xfree(copy);
+    return rc;
+}
 
 static void
 usage(void)
@@ -60,7 +76,7 @@ main(int argc, char **argv)
 
     char *error;
     struct conf *conf = conf_load(conf_path, &error);
-    if (conf == NULL)
+    if (conf == NULL || check_conf(conf, &error) < 0)
         msg_fatal(78, "%s", error);
     if (check) {
         printf("smsgate-lmtpd: configuration %s is valid\n", conf->path ? conf->path : "(built-in defaults)");
@@ -72,12 +88,13 @@ main(int argc, char **argv)
     s.listen_fd = daemon_listen(conf->lmtp_listen, 128, &s.is_unix, &error);
     if (s.listen_fd < 0)
         msg_fatal(71, "lmtp_listen: %s", error);
-    if (daemon_drop(conf->user, &error) < 0)
-        msg_fatal(78, "%s", error);
+    /* the pid file is written while we may still be root, like Postfix's */
     if (!foreground && daemon_detach() < 0)
         msg_fatal(71, "cannot detach into the background");
     if (daemon_pidfile(conf->pid_file, &error) < 0)
         msg_fatal(73, "pid_file: %s", error);
+    if (daemon_drop(conf->user, &error) < 0)
+        msg_fatal(78, "%s", error);
     daemon_signals();
     msg_info("action=start listen=%s user=%s", conf->lmtp_listen, geteuid() ? conf->user : "root");
 
