@@ -100,84 +100,51 @@ CREATE TABLE spend (
 CREATE FUNCTION sg_ledger_id(p_system text) RETURNS bigint LANGUAGE sql STABLE AS
     $$ SELECT id FROM ledger_account WHERE system = p_system $$;
 
--- sg_reserve - the pending transfer for one charge, with every check made in
--- the same transaction. p_accounts and p_prices run from the sender to the
--- root; p_prices are totals for all segments. Returns a status:
--- ok, replay (the key exists: nothing changed), inactive, insufficient,
--- daily_cap, monthly_cap; detail names the account concerned.
-CREATE FUNCTION sg_reserve(p_key text, p_payer bigint, p_destination text, p_prefix text,
-                           p_segments integer,
-                           p_accounts bigint[], p_prices bigint[],
-                           OUT status text, OUT transfer_id bigint, OUT detail text)
+-- A reservation is made in two steps, so that the rows every concurrent
+-- reservation for the same payer must wait for are locked last and held
+-- for as short a time as possible (up to the commit):
+--   sg_reserve_rows  the immutable rows (transfer, reservation, levels): no
+--                    lock anyone else waits for;
+--   sg_reserve_take  spend against caps and the payer's funds, each checked
+--                    in the UPDATE that takes the row's lock.
+-- A refusal raises SG1xx (message: the status, detail: the account), which
+-- the callers below turn back into a status inside a subtransaction, so a
+-- refusal leaves nothing behind and does not abort the caller's transaction.
+-- Locks are taken from the sender upward (spend rows), then the payer's
+-- ledger row; voids take them in the same order; so they cannot deadlock.
+
+CREATE FUNCTION sg_reserve_rows(p_key text, p_payer bigint, p_destination text, p_prefix text,
+                                p_segments integer, p_accounts bigint[], p_prices bigint[],
+                                OUT transfer_id bigint, OUT replay boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_ledger    bigint;
-    v_avail     bigint;
-    v_pidx      integer := array_position(p_accounts, p_payer);
-    v_amount    bigint;
-    v_day       date := (now() AT TIME ZONE 'UTC')::date;
-    v_month     date := date_trunc('month', (now() AT TIME ZONE 'UTC'))::date;
-    a           record;
+    v_pidx  integer := array_position(p_accounts, p_payer);
+    v_day   date := (now() AT TIME ZONE 'UTC')::date;
+    v_who   text;
 BEGIN
     SELECT t.id INTO transfer_id FROM transfer t WHERE t.key = p_key;
-    IF FOUND THEN
-        status := 'replay';
+    replay := FOUND;
+    IF replay THEN
         RETURN;
     END IF;
     IF v_pidx IS NULL OR array_length(p_accounts, 1) <> array_length(p_prices, 1) THEN
         RAISE EXCEPTION 'sg_reserve: payer % not on the path', p_payer USING ERRCODE = 'SG001';
     END IF;
-    v_amount := p_prices[v_pidx];
-
-    -- Every reservation whose path shares an account with this one ends at
-    -- the same payer, so this one row lock orders them all: funds and caps
-    -- below are read and written by one transaction at a time.
-    SELECT l.id, l.credits_posted - l.debits_posted - l.debits_pending + c.credit_limit
-      INTO v_ledger, v_avail
-      FROM ledger_account l JOIN account c ON c.id = l.account_id
-     WHERE l.account_id = p_payer
-       FOR UPDATE OF l;
-
-    SELECT c.handle INTO detail FROM account c
+    SELECT c.handle INTO v_who FROM account c
      WHERE c.id = ANY (p_accounts) AND c.status <> 'active' LIMIT 1;
     IF FOUND THEN
-        status := 'inactive';
-        RETURN;
+        RAISE EXCEPTION 'inactive' USING ERRCODE = 'SG101', DETAIL = v_who;
     END IF;
-    IF v_avail < v_amount THEN
-        status := 'insufficient';
-        SELECT c.handle INTO detail FROM account c WHERE c.id = p_payer;
-        RETURN;
-    END IF;
-    FOR i IN 1 .. v_pidx LOOP
-        SELECT c.handle, c.daily_cap, c.monthly_cap,
-               coalesce((SELECT s.amount FROM spend s WHERE s.account_id = c.id
-                          AND s.period = 'd' AND s.period_start = v_day), 0) AS day_spent,
-               coalesce((SELECT s.amount FROM spend s WHERE s.account_id = c.id
-                          AND s.period = 'm' AND s.period_start = v_month), 0) AS month_spent
-          INTO a FROM account c WHERE c.id = p_accounts[i];
-        IF a.daily_cap IS NOT NULL AND a.day_spent + p_prices[i] > a.daily_cap THEN
-            status := 'daily_cap';
-            detail := a.handle;
-            RETURN;
-        END IF;
-        IF a.monthly_cap IS NOT NULL AND a.month_spent + p_prices[i] > a.monthly_cap THEN
-            status := 'monthly_cap';
-            detail := a.handle;
-            RETURN;
-        END IF;
-    END LOOP;
-
     INSERT INTO transfer (key, kind, debit_id, credit_id, amount)
-    VALUES (p_key, 'reserve', v_ledger, sg_ledger_id('clearing'), v_amount)
+    VALUES (p_key, 'reserve', (SELECT id FROM ledger_account WHERE account_id = p_payer),
+            sg_ledger_id('clearing'), p_prices[v_pidx])
     ON CONFLICT (key) DO NOTHING
     RETURNING id INTO transfer_id;
-    IF transfer_id IS NULL THEN
+    IF transfer_id IS NULL THEN  -- the same key committed meanwhile
         SELECT t.id INTO transfer_id FROM transfer t WHERE t.key = p_key;
-        status := 'replay';
+        replay := true;
         RETURN;
     END IF;
-    UPDATE ledger_account SET debits_pending = debits_pending + v_amount WHERE id = v_ledger;
     INSERT INTO reservation (transfer_id, sender_id, payer_id, payer_depth, destination, prefix,
                              segments, day)
     VALUES (transfer_id, p_accounts[1], p_payer, v_pidx - 1, p_destination, p_prefix, p_segments,
@@ -185,13 +152,70 @@ BEGIN
     INSERT INTO reservation_level (transfer_id, depth, account_id, price)
     SELECT transfer_id, u.ord - 1, u.acc, p_prices[u.ord]
       FROM unnest(p_accounts) WITH ORDINALITY AS u (acc, ord);
-    INSERT INTO spend (account_id, period, period_start, amount)
-    SELECT p_accounts[i], p.period, p.start, p_prices[i]
-      FROM generate_series(1, v_pidx) AS i,
-           (VALUES ('d', v_day), ('m', v_month)) AS p (period, start)
-    ON CONFLICT (account_id, period, period_start)
-    DO UPDATE SET amount = spend.amount + excluded.amount;
+END $$;
+
+CREATE FUNCTION sg_reserve_take(p_payer bigint, p_accounts bigint[], p_prices bigint[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_pidx  integer := array_position(p_accounts, p_payer);
+    v_day   date := (now() AT TIME ZONE 'UTC')::date;
+    v_month date := date_trunc('month', (now() AT TIME ZONE 'UTC'))::date;
+    a       record;
+    v_spent bigint;
+BEGIN
+    FOR i IN 1 .. v_pidx LOOP
+        SELECT c.handle, c.daily_cap, c.monthly_cap INTO a FROM account c WHERE c.id = p_accounts[i];
+        INSERT INTO spend AS s (account_id, period, period_start, amount)
+        VALUES (p_accounts[i], 'd', v_day, p_prices[i])
+        ON CONFLICT (account_id, period, period_start) DO UPDATE SET amount = s.amount + excluded.amount
+        RETURNING s.amount INTO v_spent;
+        IF a.daily_cap IS NOT NULL AND v_spent > a.daily_cap THEN
+            RAISE EXCEPTION 'daily_cap' USING ERRCODE = 'SG103', DETAIL = a.handle;
+        END IF;
+        INSERT INTO spend AS s (account_id, period, period_start, amount)
+        VALUES (p_accounts[i], 'm', v_month, p_prices[i])
+        ON CONFLICT (account_id, period, period_start) DO UPDATE SET amount = s.amount + excluded.amount
+        RETURNING s.amount INTO v_spent;
+        IF a.monthly_cap IS NOT NULL AND v_spent > a.monthly_cap THEN
+            RAISE EXCEPTION 'monthly_cap' USING ERRCODE = 'SG104', DETAIL = a.handle;
+        END IF;
+    END LOOP;
+    -- the check and the change in one UPDATE: a concurrent reservation that
+    -- got the row first is seen here, re-evaluated after its commit
+    UPDATE ledger_account l SET debits_pending = l.debits_pending + p_prices[v_pidx]
+      FROM account c
+     WHERE l.account_id = p_payer AND c.id = p_payer
+       AND l.credits_posted - l.debits_posted - l.debits_pending + c.credit_limit >= p_prices[v_pidx];
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'insufficient' USING ERRCODE = 'SG102',
+            DETAIL = (SELECT handle FROM account WHERE id = p_payer);
+    END IF;
+END $$;
+
+-- sg_reserve - the pending transfer for one charge, with every check made in
+-- the same transaction. p_accounts and p_prices run from the sender to the
+-- root; p_prices are totals for all segments. Returns a status:
+-- ok, replay (the key exists: nothing changed), inactive, insufficient,
+-- daily_cap, monthly_cap; detail names the account concerned.
+CREATE FUNCTION sg_reserve(p_key text, p_payer bigint, p_destination text, p_prefix text,
+                           p_segments integer, p_accounts bigint[], p_prices bigint[],
+                           OUT status text, OUT transfer_id bigint, OUT detail text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    SELECT * INTO r FROM sg_reserve_rows(p_key, p_payer, p_destination, p_prefix, p_segments,
+                                         p_accounts, p_prices);
+    transfer_id := r.transfer_id;
+    IF r.replay THEN
+        status := 'replay';
+        RETURN;
+    END IF;
+    PERFORM sg_reserve_take(p_payer, p_accounts, p_prices);
     status := 'ok';
+EXCEPTION WHEN SQLSTATE 'SG101' OR SQLSTATE 'SG102' OR SQLSTATE 'SG103' OR SQLSTATE 'SG104' THEN
+    GET STACKED DIAGNOSTICS status = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+    transfer_id := NULL;
 END $$;
 
 -- sg_resolve - post or void a reservation, exactly once. Returns ok, replay
@@ -222,12 +246,13 @@ BEGIN
     END IF;
     SELECT * INTO v_res FROM reservation WHERE transfer_id = r.id;
     IF p_kind = 'void' THEN
-        UPDATE ledger_account SET debits_pending = debits_pending - r.amount WHERE id = r.debit_id;
+        -- spend rows first, then the ledger row: the order reservations lock them in
         UPDATE spend s SET amount = s.amount - l.price
           FROM reservation_level l
          WHERE l.transfer_id = r.id AND l.depth <= v_res.payer_depth AND s.account_id = l.account_id
            AND ((s.period = 'd' AND s.period_start = v_res.day)
              OR (s.period = 'm' AND s.period_start = date_trunc('month', v_res.day)::date));
+        UPDATE ledger_account SET debits_pending = debits_pending - r.amount WHERE id = r.debit_id;
         status := 'ok';
         RETURN;
     END IF;

@@ -35,7 +35,8 @@ CREATE TABLE sms (
 CREATE INDEX sms_due ON sms (due_at) WHERE status = 'queued';
 CREATE INDEX sms_account ON sms (account_id, created_at);
 
--- Every change of status, with its time: what `smsgatectl sms show` lists.
+-- Every change of status after queued (the queued time is the SMS's
+-- created_at), with its time: what `smsgatectl sms show` lists.
 CREATE TABLE sms_event (
     sms_id      bigint NOT NULL REFERENCES sms (id),
     at          timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -46,14 +47,50 @@ CREATE INDEX sms_event_sms ON sms_event (sms_id, at);
 
 CREATE FUNCTION sg_sms_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-        INSERT INTO sms_event (sms_id, status) VALUES (NEW.id, NEW.status);
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        -- wakes smsgate-dispatchd; delivered at COMMIT, and only then
-        PERFORM pg_notify('sms_queued', NEW.id::text);
-    END IF;
+    INSERT INTO sms_event (sms_id, status) VALUES (NEW.id, NEW.status);
     RETURN NEW;
 END $$;
-CREATE TRIGGER sms_event AFTER INSERT OR UPDATE OF status ON sms
-    FOR EACH ROW EXECUTE FUNCTION sg_sms_event();
+CREATE TRIGGER sms_event AFTER UPDATE OF status ON sms
+    FOR EACH ROW WHEN (NEW.status IS DISTINCT FROM OLD.status)
+    EXECUTE FUNCTION sg_sms_event();
+
+-- sg_intake - the reservation and the SMS in one statement, so that a
+-- client running it outside BEGIN ... COMMIT holds the payer's row lock
+-- for no round trip at all. Statuses as sg_reserve's; on ok and replay,
+-- sms_id is the SMS (the one made the first time, for a replay). The
+-- NOTIFY that wakes smsgate-dispatchd is sent by the caller after commit:
+-- a NOTIFY inside the transaction would serialise every commit in the
+-- database on the notification queue's lock.
+CREATE FUNCTION sg_intake(p_key text, p_payer bigint, p_destination text, p_prefix text,
+                          p_segments integer, p_accounts bigint[], p_prices bigint[],
+                          p_universe bigint, p_rule bigint, p_mail_from text, p_sender_id text,
+                          p_body text, p_encoding text, p_truncated boolean, p_notify text,
+                          p_message_id text, p_queue_id text, p_client text, p_validity integer,
+                          OUT status text, OUT sms_id bigint, OUT detail text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    SELECT * INTO r FROM sg_reserve_rows(p_key, p_payer, p_destination, p_prefix, p_segments,
+                                         p_accounts, p_prices);
+    IF r.replay THEN
+        status := 'replay';
+        SELECT s.id INTO sms_id FROM sms s WHERE s.key = p_key;
+        RETURN;
+    END IF;
+    INSERT INTO sms (key, reservation_id, account_id, universe_id, rule_id, mail_from, destination,
+                     sender_id, body, encoding, parts, truncated, price, charged, notify,
+                     message_id, queue_id, client_address, expires_at)
+    VALUES (p_key, r.transfer_id, p_accounts[1], p_universe, p_rule, p_mail_from, p_destination,
+            p_sender_id, p_body, p_encoding, p_segments, p_truncated,
+            p_prices[array_position(p_accounts, p_payer)], p_prices[1], p_notify,
+            nullif(p_message_id, ''), nullif(p_queue_id, ''), nullif(p_client, ''),
+            now() + make_interval(secs => p_validity))
+    RETURNING id INTO sms_id;
+    -- last: the rows other reservations for this payer wait for
+    PERFORM sg_reserve_take(p_payer, p_accounts, p_prices);
+    status := 'ok';
+EXCEPTION WHEN SQLSTATE 'SG101' OR SQLSTATE 'SG102' OR SQLSTATE 'SG103' OR SQLSTATE 'SG104' THEN
+    GET STACKED DIAGNOSTICS status = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+    sms_id := NULL;
+END $$;

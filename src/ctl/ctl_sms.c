@@ -84,9 +84,13 @@ sms_show(struct ctl *ctl, int argc, char **argv)
     json_object *o = json_object_get(json_object_array_get_idx(arr, 0));
     json_object_put(arr);
     PQclear(res);
+    /* queued is the SMS's creation; every later status is an event */
     res = CTL_RUN(ctl, "sms show",
                   "SELECT to_char(at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at, status, detail"
-                  " FROM sms_event WHERE sms_id = $1 ORDER BY at, status",
+                  " FROM (SELECT created_at AS at, 'queued' AS status, NULL AS detail, 0 AS n"
+                  "  FROM sms WHERE id = $1"
+                  "  UNION ALL SELECT at, status, detail, 1 FROM sms_event WHERE sms_id = $1) e"
+                  " ORDER BY at, n",
                   pos[0]);
     json_object_object_add(o, "history", ctl_rows(res, NULL));
     PQclear(res);

@@ -17,8 +17,12 @@
 #include "msg.h"
 #include "xalloc.h"
 
+#define DB_PREPARED_MAX 32
+
 struct db {
     PGconn *conn;
+    const char *prepared[DB_PREPARED_MAX]; /* statement "p<i>" is prepared[i] */
+    int nprepared;
     char sqlstate[6];
     char error[512];
 };
@@ -109,6 +113,28 @@ PGresult *
 db_exec(struct db *db, const char *sql, int nparams, const char *const *params)
 {
     return db_check(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0));
+}
+
+/* db_exec_static - prepare once per connection, then execute by name */
+PGresult *
+db_exec_static(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+    char name[16];
+    int i;
+    for (i = 0; i < db->nprepared && db->prepared[i] != sql; i++)
+        ;
+    if (i == db->nprepared) {
+        if (i == DB_PREPARED_MAX)
+            return db_exec(db, sql, nparams, params);
+        snprintf(name, sizeof(name), "p%d", i);
+        PGresult *res = db_check(db, PQprepare(db->conn, name, sql, nparams, NULL));
+        if (res == NULL)
+            return NULL;
+        PQclear(res);
+        db->prepared[db->nprepared++] = sql;
+    }
+    snprintf(name, sizeof(name), "p%d", i);
+    return db_check(db, PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0));
 }
 
 /* db_script - several statements, no parameters */

@@ -25,6 +25,16 @@ PGresult *db_exec(struct db *db, const char *sql, int nparams, const char *const
 #define DB_NARGS(...) ((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)))
 #define DB_EXEC(db, sql, ...) db_exec((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
 
+/*
+ * db_exec_static - db_exec for the hot paths: the statement is prepared on
+ * this connection the first time and executed by name afterwards, which
+ * saves the server parsing and planning it for every SMS. sql must be a
+ * string constant (it is remembered by its address).
+ */
+PGresult *db_exec_static(struct db *db, const char *sql, int nparams, const char *const *params);
+#define DB_EXEC_STATIC(db, sql, ...)                                                               \
+    db_exec_static((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
+
 /* db_command - run a statement whose rows do not matter; 0 or -1 */
 int db_command(struct db *db, const char *sql, int nparams, const char *const *params);
 #define DB_COMMAND(db, sql, ...)                                                                   \

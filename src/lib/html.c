@@ -52,18 +52,18 @@
 struct layout {
     char *s;
     size_t len, cap;
-    int bol;        /* nothing but a quote marker on the current line yet */
-    int marked;     /* the current line has its quote marker */
-    int last_empty; /* the line before the current one is empty */
-    int space;      /* a collapsible blank is pending */
-    int blank;      /* a margin wants an empty line before the next content */
-    int blank_quote; /* ... at this quote depth */
-    int pre;        /* depth of <pre>-like elements: whitespace kept */
-    int quote;      /* depth of quoted blocks: lines start with ">" */
-    char mark[16];  /* list marker waiting for the item's first content */
-    int list[LIST_MAX]; /* 0: <ul>; n > 0: the next number of an <ol> */
-    int nlist;      /* may exceed LIST_MAX; markers are then plain */
-    int p_zero;     /* a style sheet says p {margin: 0} */
+    int bol;                 /* nothing but a quote marker on the current line yet */
+    int marked;              /* the current line has its quote marker */
+    int last_empty;          /* the line before the current one is empty */
+    int space;               /* a collapsible blank is pending */
+    int blank;               /* a margin wants an empty line before the next content */
+    int blank_quote;         /* ... at this quote depth */
+    int pre;                 /* depth of <pre>-like elements: whitespace kept */
+    int quote;               /* depth of quoted blocks: lines start with ">" */
+    char mark[16];           /* list marker waiting for the item's first content */
+    int list[LIST_MAX];      /* 0: <ul>; n > 0: the next number of an <ol> */
+    int nlist;               /* may exceed LIST_MAX; markers are then plain */
+    int p_zero;              /* a style sheet says p {margin: 0} */
     char zero[ZERO_MAX][32]; /* ... or p.class {margin: 0}, lowercase */
     int nzero;
 };
@@ -210,21 +210,20 @@ name_in(const char *name, const char *const *list)
 }
 
 static const char *const skipped[] = {
-    "head",   "style",  "script", "title", "template", "noscript", "iframe", "object",
-    "embed",  "applet", "svg",    "canvas", "video",   "audio",    "xml",    "select",
-    "button", NULL};
+    "head",   "style", "script", "title", "template", "noscript", "iframe", "object", "embed",
+    "applet", "svg",   "canvas", "video", "audio",    "xml",      "select", "button", NULL};
 static const char *const blocks[] = {
-    "p",       "div",    "h1",     "h2",     "h3",         "h4",      "h5",       "h6",
-    "li",      "tr",     "table",  "blockquote", "pre",   "ul",      "ol",       "hr",
-    "section", "article", "header", "footer", "address",  "dl",      "dt",       "dd",
-    "nav",     "aside",  "main",   "figure", "figcaption", "form",   "fieldset", "center",
-    "details", "summary", "caption", "legend", "listing", "plaintext", "xmp",    "textarea",
-    "body",    "html",   "menu",   "dir",    "thead",     "tbody",   "tfoot",    NULL};
+    "p",          "div",     "h1",        "h2",      "h3",         "h4",      "h5",
+    "h6",         "li",      "tr",        "table",   "blockquote", "pre",     "ul",
+    "ol",         "hr",      "section",   "article", "header",     "footer",  "address",
+    "dl",         "dt",      "dd",        "nav",     "aside",      "main",    "figure",
+    "figcaption", "form",    "fieldset",  "center",  "details",    "summary", "caption",
+    "legend",     "listing", "plaintext", "xmp",     "textarea",   "body",    "html",
+    "menu",       "dir",     "thead",     "tbody",   "tfoot",      NULL};
 /* elements whose default style has a vertical margin, i.e. an empty line */
-static const char *const margined[] = {"p",  "h1", "h2",         "h3", "h4", "h5",     "h6",
+static const char *const margined[] = {"p",          "h1",  "h2", "h3",     "h4", "h5", "h6",
                                        "blockquote", "pre", "dl", "figure", "hr", NULL};
-static const char *const preformatted[] = {"pre", "listing", "plaintext", "xmp", "textarea",
-                                           NULL};
+static const char *const preformatted[] = {"pre", "listing", "plaintext", "xmp", "textarea", NULL};
 
 /*
  * style_next - the next "property: value" of an inline style: the property
@@ -307,26 +306,29 @@ hidden(xmlNode *n)
     return hide;
 }
 
-/* zero_margins - do these declarations set the top and bottom margins to 0 */
-static int
-zero_margins(const char *decls)
+/*
+ * margin_decls - what declarations say about the top and bottom margins:
+ * 1 where one is set to something, 0 where it is set to zero, unchanged
+ * where nothing is said.
+ */
+static void
+margin_decls(const char *decls, int *top, int *bottom)
 {
     char prop[32], val[64];
     const char *s = decls;
-    int top = 0, bottom = 0;
     while (style_next(&s, prop, sizeof prop, val, sizeof val)) {
         if (strcmp(prop, "margin") == 0) {
+            /* margin: top [right [bottom [left]]] */
             const char *third = strchr(val, ' ');
             third = third ? strchr(third + 1, ' ') : NULL;
-            top = zero_length(val);
-            bottom = third ? zero_length(third + 1) : top;
+            *top = !zero_length(val);
+            *bottom = third ? !zero_length(third + 1) : *top;
         } else if (strcmp(prop, "margin-top") == 0) {
-            top = zero_length(val);
+            *top = !zero_length(val);
         } else if (strcmp(prop, "margin-bottom") == 0) {
-            bottom = zero_length(val);
+            *bottom = !zero_length(val);
         }
     }
-    return top && bottom;
 }
 
 /*
@@ -369,7 +371,9 @@ style_sheet(struct layout *L, const char *css)
         decl[nd] = 0;
         if (*s)
             s++;
-        if (!zero_margins(decl))
+        int top = 1, bottom = 1;
+        margin_decls(decl, &top, &bottom);
+        if (top || bottom)
             continue;
         char *save = NULL;
         for (char *t = strtok_r(sel, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -411,44 +415,26 @@ class_zero(struct layout *L, const char *cls)
 }
 
 /*
- * margins - does the element have an empty line above and below it? The
- * browser's defaults, less Outlook's stylesheet (every "Mso..." class is
- * declared with margin 0) and inline margin declarations.
+ * margins - does the element have an empty line above and below it: the
+ * browser's default margins, unless the style sheet's rules for p (see
+ * style_sheet()) or the element's own style attribute set them to zero.
  */
 static void
 margins(struct layout *L, xmlNode *n, const char *name, int *top, int *bottom)
 {
-    *top = *bottom = name_in(name, margined) || ((strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0) && L->nlist == 0);
+    *top = *bottom = name_in(name, margined) ||
+                     ((strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0) && L->nlist == 0);
     if (!*top)
         return;
     if (strcmp(name, "p") == 0) {
         char *cls = attr(n, "class");
         if (L->p_zero || (cls && class_zero(L, cls)))
             *top = *bottom = 0;
-        if (cls)
-            xmlFree(cls);
+        xmlFree(cls);
     }
     char *style = attr(n, "style");
-    if (!style)
-        return;
-    char prop[32], val[64];
-    const char *s = style;
-    while (style_next(&s, prop, sizeof prop, val, sizeof val)) {
-        if (strcmp(prop, "margin") == 0) {
-            /* margin: top [right [bottom [left]]] */
-            char *v[4] = {val, NULL, NULL, NULL};
-            int nv = 1;
-            for (char *p = val; *p && nv < 4; p++)
-                if (*p == ' ')
-                    v[nv++] = p + 1;
-            *top = !zero_length(v[0]);
-            *bottom = nv >= 3 ? !zero_length(v[2]) : *top;
-        } else if (strcmp(prop, "margin-top") == 0) {
-            *top = !zero_length(val);
-        } else if (strcmp(prop, "margin-bottom") == 0) {
-            *bottom = !zero_length(val);
-        }
-    }
+    if (style)
+        margin_decls(style, top, bottom);
     xmlFree(style);
 }
 

@@ -6,9 +6,13 @@
 
 /*
  * html_to_text - lay out HTML (already UTF-8) as text: block elements and
- * <br> break lines, table rows become lines and cells are separated by a
- * space, entities decoded; <style>, <script>, <head>, comments and hidden
- * elements (display:none, the hidden attribute) dropped. Fresh memory.
+ * <br> break lines, paragraphs keep the empty line of their margins (none
+ * where a style sets them to zero, as Outlook's do), table rows become
+ * lines and cells are separated by a space, list items get "- " or "1. ",
+ * quoted blockquotes (type=cite, Gmail's) get "> ", entities decoded;
+ * <style>, <script>, <head>, comments and hidden elements (display:none,
+ * visibility:hidden, the hidden attribute) dropped. No leading or
+ * trailing empty lines, never two in a row. Fresh memory.
  */
 char *html_to_text(const char *html, size_t len);
 

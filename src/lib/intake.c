@@ -90,10 +90,9 @@ split_rcpt(const char *rcpt, char *local, size_t lsize, char *domain, size_t dsi
 static long long
 universe_of(struct db *db, const char *domain, char *handle, size_t hsize)
 {
-    PGresult *res = DB_EXEC(db,
-                            "SELECT d.account_id, a.handle FROM domain d"
-                            " JOIN account a ON a.id = d.account_id WHERE d.name = $1",
-                            domain);
+    static const char sql[] = "SELECT d.account_id, a.handle FROM domain d"
+                              " JOIN account a ON a.id = d.account_id WHERE d.name = $1";
+    PGresult *res = DB_EXEC_STATIC(db, sql, domain);
     if (res == NULL)
         return -1;
     long long id = PQntuples(res) ? db_int64(res, 0, 0) : 0;
@@ -105,7 +104,7 @@ universe_of(struct db *db, const char *domain, char *handle, size_t hsize)
 
 /* intake_rcpt - the envelope's verdict */
 int
-intake_rcpt(struct db *db, const char *rcpt, char reply[INTAKE_REPLY_MAX])
+intake_rcpt(struct db *db, const char *rcpt, long long *universe_r, char reply[INTAKE_REPLY_MAX])
 {
     char local[256], domain[256], handle[64], e164[PHONE_E164_MAX];
     const char *why;
@@ -113,7 +112,7 @@ intake_rcpt(struct db *db, const char *rcpt, char reply[INTAKE_REPLY_MAX])
         snprintf(reply, INTAKE_REPLY_MAX, "501 5.1.3 <%s>: bad recipient address", rcpt);
         return -1;
     }
-    long long u = universe_of(db, domain, handle, sizeof(handle));
+    long long u = *universe_r = universe_of(db, domain, handle, sizeof(handle));
     if (u < 0) {
         snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
         return -1;
@@ -149,15 +148,14 @@ rule_find(struct db *db, long long universe, const char *mail_from, struct rule 
     const char *at = strrchr(addr, '@');
     char dom[300];
     snprintf(dom, sizeof(dom), "@%s", at ? at + 1 : "");
-    PGresult *res = DB_EXEC(
-        db,
+    static const char sql[] =
         "SELECT r.id, r.account_id, r.auth, r.networks, r.token, r.country, r.numbers,"
         " r.part_limit, r.over_limit, r.content, r.subject_sender_id, r.sender_id, r.notify,"
         " r.translit, r.end_marker, r.disclaimer, a.handle, a.status"
         " FROM sender_rule r JOIN account a ON a.id = r.account_id"
         " WHERE r.universe_id = $1 AND r.pattern IN ($2, $3)"
-        " ORDER BY r.pattern = $2 DESC LIMIT 1",
-        su, addr, dom);
+        " ORDER BY r.pattern = $2 DESC LIMIT 1";
+    PGresult *res = DB_EXEC_STATIC(db, sql, su, addr, dom);
     if (res == NULL)
         return -1;
     if (PQntuples(res) == 0 || addr[0] == 0) {
@@ -249,21 +247,9 @@ valid_sender_id(const char *s)
     return 1;
 }
 
-/* existing_sms - the SMS a replayed key made; 0 if none */
-static long long
-existing_sms(struct db *db, const char *key)
-{
-    PGresult *res = DB_EXEC(db, "SELECT id FROM sms WHERE key = $1", key);
-    if (res == NULL)
-        return -1;
-    long long id = PQntuples(res) ? db_int64(res, 0, 0) : 0;
-    PQclear(res);
-    return id;
-}
-
 /* intake_deliver - decide and commit one recipient */
 int
-intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt,
+intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long long universe,
                char reply[INTAKE_REPLY_MAX], long long *sms_id_r)
 {
     char local[256], domain[256], uhandle[64], e164[PHONE_E164_MAX];
@@ -283,7 +269,8 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt,
 
     if (split_rcpt(rcpt, local, sizeof(local), domain, sizeof(domain)) < 0)
         REPLY(501, "501 5.1.3 <%s>: bad recipient address", rcpt);
-    long long universe = universe_of(db, domain, uhandle, sizeof(uhandle));
+    if (universe == 0)
+        universe = universe_of(db, domain, uhandle, sizeof(uhandle));
     if (universe < 0)
         REPLY(451, TEMPFAIL, rcpt);
     if (universe == 0)
@@ -336,95 +323,78 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt,
     if (enc.parts == 0) /* only invisible characters (zero-width spaces, a BOM) */
         REPLY(550, "550 5.6.0 <%s>: no text to send: the text has no visible characters", rcpt);
 
-    /* the money and the SMS, in one transaction */
+    /*
+     * The money and the SMS: one statement, run outside any explicit
+     * transaction, so it commits on its own and the payer's row lock is
+     * held only while the database works, not across round trips.
+     */
     char *key = xasprintf("sms:%s:%lld:%s", m->digest, universe, e164);
     struct ledger_result lr = {0};
-    long long account = strtoll(r.account, NULL, 10);
-    if (db_begin(db) < 0) {
-        xfree(key);
-        REPLY(451, TEMPFAIL, rcpt);
-    }
-    enum ledger_status st = ledger_reserve(db, key, account, e164, enc.parts, &lr);
-    if (st == LEDGER_ERROR)
-        goto rollback;
-    if (st == LEDGER_REPLAY) {
-        long long id = existing_sms(db, key);
-        if (id <= 0 || db_commit(db) < 0)
-            goto rollback;
-        *sms_id_r = id;
-        xfree(key);
-        REPLY(250, "250 2.0.0 <%s> SMS %lld already queued", rcpt, id);
-    }
-    if (st == LEDGER_REFUSED) {
-        db_rollback(db);
-        xfree(key);
-        int defer = strcmp(m->conf->insufficient_credit, "defer") == 0;
-        switch (lr.refusal) {
-        case LEDGER_INSUFFICIENT:
-        case LEDGER_DAILY_CAP:
-        case LEDGER_MONTHLY_CAP:
-            snprintf(reply, INTAKE_REPLY_MAX, "%s <%s>: %s", defer ? "452 4.2.2" : "552 5.2.2",
-                     rcpt, lr.reason);
-            code = defer ? 452 : 552;
-            break;
-        case LEDGER_INACTIVE:
-            snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: %s", rcpt, lr.reason);
-            code = 550;
-            break;
-        default:
-            snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: %s", rcpt,
-                     lr.reason ? lr.reason : "refused");
-            code = 550;
-        }
-        ledger_result_free(&lr);
-        goto done;
-    }
-    {
-        char res_id[24], parts[16], price[24], suni[24], validity[24];
-        snprintf(res_id, sizeof(res_id), "%lld", lr.transfer_id);
-        snprintf(parts, sizeof(parts), "%d", enc.parts);
-        snprintf(price, sizeof(price), "%lld", (long long)lr.amount);
-        snprintf(validity, sizeof(validity), "%d", m->conf->sms_validity);
+    struct ledger_args la;
+    enum ledger_status st = ledger_prepare(db, strtoll(r.account, NULL, 10), e164, enc.parts, &la, &lr);
+    long long id = 0;
+    if (st == LEDGER_OK) {
+        char suni[24], validity[24];
         snprintf(suni, sizeof(suni), "%lld", universe);
-        PGresult *res = DB_EXEC(
-            db,
-            "INSERT INTO sms (key, reservation_id, account_id, universe_id, rule_id, mail_from,"
-            " destination, sender_id, body, encoding, parts, truncated, price, charged, notify,"
-            " message_id, queue_id, client_address, expires_at)"
-            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-            "  (SELECT price FROM reservation_level WHERE transfer_id = $2::bigint AND depth = 0),"
-            "  $14, $15, nullif($16, ''), nullif($17, ''), now() + make_interval(secs => $18::int)"
-            " RETURNING id, (SELECT price FROM reservation_level WHERE transfer_id = $2::bigint"
-            "  AND depth = 0)",
-            key, res_id, r.account, suni,
-            r.id, m->mail_from, e164, subject_sid ? subject_sid : r.sender_id, enc.text,
-            enc.coding == SMS_UCS2 ? "ucs2" : "gsm7", parts, enc.truncated ? "t" : "f", price,
-            r.notify, m->mime->message_id, m->queue_id, m->client_addr, validity);
-        if (res == NULL)
-            goto rollback;
-        long long id = db_int64(res, 0, 0);
-        amount_t child_price = db_int64(res, 0, 1);
-        PQclear(res);
-        if (db_commit(db) < 0)
-            goto rollback;
+        snprintf(validity, sizeof(validity), "%d", m->conf->sms_validity);
+        static const char sql[] =
+            "SELECT status, sms_id, detail FROM sg_intake($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+            " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+        PGresult *res = DB_EXEC_STATIC(
+            db, sql,
+            key, la.payer, e164, la.prefix, la.segments, la.accounts, la.prices, suni, r.id,
+            m->mail_from, subject_sid ? subject_sid : r.sender_id, enc.text,
+            enc.coding == SMS_UCS2 ? "ucs2" : "gsm7", enc.truncated ? "t" : "f", r.notify,
+            m->mime->message_id ? m->mime->message_id : "", m->queue_id, m->client_addr,
+            validity);
+        if (res == NULL) {
+            st = LEDGER_ERROR;
+        } else {
+            id = db_int64(res, 0, 1);
+            st = ledger_reserved(db, db_value(res, 0, 0), db_value(res, 0, 2), &lr);
+            PQclear(res);
+        }
+    }
+    amount_t child_price = la.sender_price;
+    ledger_args_free(&la);
+    xfree(key);
+    char a[AMOUNT_STRLEN];
+    switch (st) {
+    case LEDGER_ERROR:
+        msg_warn("rcpt=<%s> database error: %s", rcpt, db_error(db));
+        REPLY(451, TEMPFAIL, rcpt);
+    case LEDGER_REPLAY:
         *sms_id_r = id;
-        char a[AMOUNT_STRLEN];
+        REPLY(250, "250 2.0.0 <%s> SMS %lld already queued", rcpt, id);
+    case LEDGER_OK:
+        *sms_id_r = id;
         msg_info("sms=%lld account=%s from=<%s> to=+%s parts=%d encoding=%s price=%s method=%s"
                  " queue_id=%s",
                  id, r.handle, m->mail_from, e164, enc.parts,
                  enc.coding == SMS_UCS2 ? "ucs2" : "gsm7", amount_format(child_price, a), method,
                  *m->queue_id ? m->queue_id : "-");
-        xfree(key);
         REPLY(250, "250 2.0.0 <%s> SMS %lld queued: %d part%s, %s%s", rcpt, id, enc.parts,
               enc.parts == 1 ? "" : "s", amount_format(child_price, a),
               enc.truncated ? " (text cut to the part limit)" : "");
+    case LEDGER_REFUSED:
+        break;
     }
-rollback:
-    msg_warn("rcpt=<%s> database error: %s", rcpt, db_error(db));
-    db_rollback(db);
-    xfree(key);
+    switch (lr.refusal) {
+    case LEDGER_INSUFFICIENT:
+    case LEDGER_DAILY_CAP:
+    case LEDGER_MONTHLY_CAP: {
+        int defer = strcmp(m->conf->insufficient_credit, "defer") == 0;
+        snprintf(reply, INTAKE_REPLY_MAX, "%s <%s>: %s", defer ? "452 4.2.2" : "552 5.2.2", rcpt,
+                 lr.reason);
+        code = defer ? 452 : 552;
+        break;
+    }
+    default:
+        snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: %s", rcpt,
+                 lr.reason ? lr.reason : "refused");
+        code = 550;
+    }
     ledger_result_free(&lr);
-    REPLY(451, TEMPFAIL, rcpt);
 done:
 #undef REPLY
     if (have_rule)

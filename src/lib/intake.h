@@ -21,10 +21,12 @@ struct intake_msg {
 /*
  * intake_rcpt - what the envelope alone decides at RCPT time: the domain
  * must be an SMS domain (550 5.1.2) and the local part must look like a
- * phone number (550 5.1.3). Returns 0 (accept) or -1 with the whole reply
- * in reply; a database failure gives a 4xx reply.
+ * phone number (550 5.1.3). Returns 0 (accept, with the domain's universe
+ * in *universe_r) or -1 with the whole reply in reply; a database failure
+ * gives a 4xx reply.
  */
-int intake_rcpt(struct db *db, const char *rcpt, char reply[INTAKE_REPLY_MAX]);
+int intake_rcpt(struct db *db, const char *rcpt, long long *universe_r,
+                char reply[INTAKE_REPLY_MAX]);
 
 /*
  * intake_deliver - everything else for one recipient: the universe, the
@@ -33,9 +35,10 @@ int intake_rcpt(struct db *db, const char *rcpt, char reply[INTAKE_REPLY_MAX]);
  * reply is "250 2.0.0 ... SMS <id> ..." only after COMMIT; 4xx whenever
  * anything transient failed; 5xx with a reason a person can act on. The
  * same message again finds its SMS and changes nothing. Returns the reply
- * code; *sms_id_r is the SMS (0 when none).
+ * code; *sms_id_r is the SMS (0 when none). universe is what intake_rcpt()
+ * found for the recipient's domain (0: look it up again).
  */
-int intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt,
+int intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long long universe,
                    char reply[INTAKE_REPLY_MAX], long long *sms_id_r);
 
 #endif

@@ -48,15 +48,15 @@ pg_array(const struct quote *q, int prices)
     return s;
 }
 
-/* ledger_reserve - price, payer, limits, pending transfer */
+/* ledger_prepare - the quote as sg_reserve()'s arguments */
 enum ledger_status
-ledger_reserve(struct db *db, const char *key, long long sender_id, const char *destination,
-               int segments, struct ledger_result *r)
+ledger_prepare(struct db *db, long long sender_id, const char *destination, int segments,
+               struct ledger_args *a, struct ledger_result *r)
 {
     struct quote q;
     char *why;
+    memset(a, 0, sizeof(*a));
     memset(r, 0, sizeof(*r));
-
     switch (quote_get(db, sender_id, destination, segments, &q, &why)) {
     case QUOTE_ERROR:
         return LEDGER_ERROR;
@@ -65,42 +65,68 @@ ledger_reserve(struct db *db, const char *key, long long sender_id, const char *
     case QUOTE_OK:
         break;
     }
-    char payer[24], segs[16];
-    char *accounts = pg_array(&q, 0), *prices = pg_array(&q, 1);
-    snprintf(payer, sizeof(payer), "%lld", q.lv[q.payer].account_id);
-    snprintf(segs, sizeof(segs), "%d", segments);
-    r->amount = quote_total(&q, q.payer);
-    PGresult *res = DB_EXEC(db, "SELECT status, transfer_id, detail FROM sg_reserve($1, $2, $3, $4, $5, $6, $7)",
-                            key, payer, destination, q.lv[q.n - 1].rate_prefix, segs, accounts, prices);
-    xfree(accounts);
-    xfree(prices);
-    if (res == NULL) {
-        quote_free(&q);
-        return LEDGER_ERROR;
-    }
-    const char *status = db_value(res, 0, 0), *detail = db_value(res, 0, 2);
-    char amt[AMOUNT_STRLEN];
-    enum ledger_status st = LEDGER_OK;
-    r->transfer_id = db_int64(res, 0, 1);
-    if (strcmp(status, "replay") == 0) {
-        st = LEDGER_REPLAY;
-    } else if (strcmp(status, "inactive") == 0) {
-        st = refuse(r, LEDGER_INACTIVE, xasprintf("account %s is not active", detail));
-    } else if (strcmp(status, "insufficient") == 0) {
-        st = refuse(r, LEDGER_INSUFFICIENT,
-                    xasprintf("insufficient funds: %s cannot cover %s", detail,
-                              amount_format(r->amount, amt)));
-    } else if (strcmp(status, "daily_cap") == 0) {
-        st = refuse(r, LEDGER_DAILY_CAP, xasprintf("daily spending cap of %s reached", detail));
-    } else if (strcmp(status, "monthly_cap") == 0) {
-        st = refuse(r, LEDGER_MONTHLY_CAP,
-                    xasprintf("monthly spending cap of %s reached", detail));
-    } else if (strcmp(status, "ok") != 0) {
-        db_set_error(db, "SG000", "sg_reserve: unexpected status %s", status);
-        st = LEDGER_ERROR;
-    }
-    PQclear(res);
+    a->accounts = pg_array(&q, 0);
+    a->prices = pg_array(&q, 1);
+    snprintf(a->payer, sizeof(a->payer), "%lld", q.lv[q.payer].account_id);
+    snprintf(a->segments, sizeof(a->segments), "%d", segments);
+    snprintf(a->prefix, sizeof(a->prefix), "%s", q.lv[q.n - 1].rate_prefix);
+    a->amount = r->amount = quote_total(&q, q.payer);
+    a->sender_price = quote_total(&q, 0);
     quote_free(&q);
+    return LEDGER_OK;
+}
+
+void
+ledger_args_free(struct ledger_args *a)
+{
+    xfree(a->accounts);
+    xfree(a->prices);
+    a->accounts = a->prices = NULL;
+}
+
+/* ledger_reserved - name the reason of a refusal */
+enum ledger_status
+ledger_reserved(struct db *db, const char *status, const char *detail, struct ledger_result *r)
+{
+    char amt[AMOUNT_STRLEN];
+    if (strcmp(status, "ok") == 0)
+        return LEDGER_OK;
+    if (strcmp(status, "replay") == 0)
+        return LEDGER_REPLAY;
+    if (strcmp(status, "inactive") == 0)
+        return refuse(r, LEDGER_INACTIVE, xasprintf("account %s is not active", detail));
+    if (strcmp(status, "insufficient") == 0)
+        return refuse(r, LEDGER_INSUFFICIENT,
+                      xasprintf("insufficient funds: %s cannot cover %s", detail,
+                                amount_format(r->amount, amt)));
+    if (strcmp(status, "daily_cap") == 0)
+        return refuse(r, LEDGER_DAILY_CAP, xasprintf("daily spending cap of %s reached", detail));
+    if (strcmp(status, "monthly_cap") == 0)
+        return refuse(r, LEDGER_MONTHLY_CAP,
+                      xasprintf("monthly spending cap of %s reached", detail));
+    db_set_error(db, "SG000", "unexpected reservation status %s", status);
+    return LEDGER_ERROR;
+}
+
+/* ledger_reserve - price, payer, limits, pending transfer */
+enum ledger_status
+ledger_reserve(struct db *db, const char *key, long long sender_id, const char *destination,
+               int segments, struct ledger_result *r)
+{
+    struct ledger_args a;
+    enum ledger_status st = ledger_prepare(db, sender_id, destination, segments, &a, r);
+    if (st != LEDGER_OK)
+        return st;
+    PGresult *res = DB_EXEC(db,
+                            "SELECT status, transfer_id, detail"
+                            " FROM sg_reserve($1, $2, $3, $4, $5, $6, $7)",
+                            key, a.payer, destination, a.prefix, a.segments, a.accounts, a.prices);
+    ledger_args_free(&a);
+    if (res == NULL)
+        return LEDGER_ERROR;
+    r->transfer_id = db_int64(res, 0, 1);
+    st = ledger_reserved(db, db_value(res, 0, 0), db_value(res, 0, 2), r);
+    PQclear(res);
     return st;
 }
 

@@ -50,6 +50,26 @@ void ledger_result_free(struct ledger_result *r);
 enum ledger_status ledger_reserve(struct db *db, const char *key, long long sender_id,
                                   const char *destination, int segments, struct ledger_result *r);
 
+/*
+ * The arguments of sg_reserve() (and of sg_intake(), which reserves and
+ * queues the SMS in one statement): the quote for the sender and the
+ * destination, as SQL parameters.
+ */
+struct ledger_args {
+    char payer[24], segments[16], prefix[PRICING_PREFIX_MAX];
+    char *accounts, *prices; /* "{id,...}" and "{total,...}", sender to root */
+    amount_t amount;         /* what the payer is charged */
+    amount_t sender_price;   /* the sending account's own price, all segments */
+};
+
+/* ledger_prepare - quote and build the arguments; LEDGER_REFUSED when unpriced */
+enum ledger_status ledger_prepare(struct db *db, long long sender_id, const char *destination,
+                                  int segments, struct ledger_args *a, struct ledger_result *r);
+void ledger_args_free(struct ledger_args *a);
+/* ledger_reserved - the status sg_reserve() or sg_intake() returned, as ours */
+enum ledger_status ledger_reserved(struct db *db, const char *status, const char *detail,
+                                   struct ledger_result *r);
+
 /* ledger_post - charge a reservation and pay every ancestor's margin */
 enum ledger_status ledger_post(struct db *db, long long reservation_id, struct ledger_result *r);
 /* ledger_void - release a reservation; it costs nothing */

@@ -1,42 +1,34 @@
 /*
  * mime.c - a mail message to the text a mail client would show
  *
- * What the module promises (mime.h has the interface):
- *
- *  - the top-level header fields, in order, unfolded, RFC 2047 decoded and
- *    in UTF-8; the subject and the Message-ID taken from them;
- *  - the body as a mail client shows it: in multipart/alternative the
- *    text/plain part when it has any text, else the HTML laid out by
- *    html.c; multipart/mixed, related, signed and the like in order;
- *    attachments (Content-Disposition: attachment), images, applications,
+ * Promises (the interface is in mime.h):
+ *  - the top-level header fields in order, unfolded, RFC 2047 decoded, in
+ *    UTF-8, with no control characters; subject and Message-ID from them;
+ *  - the body as a client shows it: in multipart/alternative the text/plain
+ *    part if it has any text, else the HTML laid out by html.c; the parts of
+ *    mixed, related, signed... in order; attachments, images, applications,
  *    calendars and signatures show nothing;
- *  - a forwarded message (message/rfc822) follows the outer text under an
- *    Outlook-style "-----Original Message-----" block, and when the outer
- *    text is empty, the forwarded text alone is the body: the block of a
- *    forward at the very top (ours, or Outlook, Gmail, Apple Mail or
- *    Thunderbird's inline forward) is stripped;
- *  - quoted-printable and base64 decoded (libetpan), any charset converted
- *    to UTF-8 with iconv, where bytes that cannot be decoded become U+FFFD
- *    and an unknown or missing charset means UTF-8 when the bytes are valid
- *    UTF-8, else windows-1252; format=flowed joined (RFC 3676);
+ *  - a forwarded message/rfc822 comes after the outer text under Outlook's
+ *    "-----Original Message-----" block; with no outer text, the forwarded
+ *    text alone is the body (a forward's block at the very top, ours or an
+ *    inline one from Outlook, Gmail, Apple Mail or Thunderbird, is cut);
+ *  - quoted-printable and base64 decoded, any charset converted to UTF-8
+ *    (undecodable bytes become U+FFFD; no charset or an unknown one means
+ *    UTF-8 if valid, else windows-1252), format=flowed joined (RFC 3676);
  *  - one '\n' per line break, no leading empty lines, no trailing blanks.
+ * Only nesting past lim->max_depth is an error; anything else malformed
+ * still gives what text there is, and never a crash.
  *
- * Only the nesting limit is an error. Anything else malformed (no closing
- * boundary, bad base64, NUL bytes, a header line without a colon) still
- * gives whatever text can be found, and never a crash.
- *
- * libetpan parses the header values (Content-Type with its parameters,
- * Content-Transfer-Encoding, Content-Disposition, Message-ID), decodes
- * bodies and RFC 2047 words. We split the header block and the multipart
- * bodies ourselves: libetpan's mailmime_parse() builds the whole tree
+ * libetpan parses the header values (Content-Type and its parameters,
+ * Content-Transfer-Encoding, Content-Disposition, Message-ID) and decodes
+ * bodies and RFC 2047 words. The header blocks and multipart bodies we
+ * split ourselves: libetpan's mailmime_parse() builds the whole tree
  * recursively with no depth limit (a few MB of nested multiparts overflow
- * the stack before we could look at max_depth) and drops the rest of a
- * multipart after one bad part. Our walk stops at lim->max_depth and
- * looks at each byte at most once per level, so a 10 MB mail is linear.
- *
- * libetpan's own charset conversion turns bad bytes into '?' and drops an
- * incomplete last character; we install ours as its extended_charconv hook
- * (process-wide, once), so encoded words follow the same rules as bodies.
+ * the stack before max_depth could be checked). Our walk stops at
+ * max_depth and reads each byte once per level: a 10 MB mail is linear.
+ * libetpan's charset conversion turns bad bytes into '?' and drops an
+ * incomplete last character, so ours is installed as its extended_charconv
+ * hook (process-wide, once): encoded words follow the rules of bodies.
  */
 #include "config.h"
 
@@ -54,9 +46,9 @@
 #include "mime.h"
 #include "xalloc.h"
 
-#define MIME_DEPTH_CEILING 64 /* whatever the caller asks, our recursion stays shallow */
-#define MIME_PARTS_MAX 2000   /* entities looked at; the rest of a mail is ignored */
-#define MIME_FORWARDS_MAX 20  /* forward blocks stripped at the top */
+#define DEPTH_CEILING 64 /* whatever the caller asks, our recursion stays shallow */
+#define PARTS_MAX 2000   /* entities looked at; the rest of a mail is ignored */
+#define FORWARDS_MAX 20  /* forward blocks stripped at the top */
 
 /* ---- growing strings --------------------------------------------------- */
 
@@ -94,16 +86,6 @@ static void
 buf_puts(struct buf *b, const char *s)
 {
     buf_put(b, s, strlen(s));
-}
-
-/* buf_take - the string, "" when nothing was ever appended; b is emptied */
-static char *
-buf_take(struct buf *b)
-{
-    char *s = b->s ? b->s : xstrdup("");
-    b->s = NULL;
-    b->len = b->cap = 0;
-    return s;
 }
 
 /* ---- UTF-8 and charsets ----------------------------------------------------- */
@@ -173,59 +155,40 @@ utf8_put(struct buf *b, const char *s, size_t n)
  * Japanese and Korean labels as the Microsoft supersets that senders
  * really use. A NULL target means: UTF-8 if valid, else windows-1252.
  */
-static const char *const charset_alias[][2] = {
-    {"us-ascii", NULL},
-    {"ascii", NULL},
-    {"ansi_x3.4-1968", NULL},
-    {"unknown-8bit", NULL},
-    {"x-unknown", NULL},
-    {"unknown", NULL},
-    {"default", NULL},
-    {"iso-8859-1", "WINDOWS-1252"},
-    {"iso8859-1", "WINDOWS-1252"},
-    {"iso_8859-1", "WINDOWS-1252"},
-    {"latin1", "WINDOWS-1252"},
-    {"l1", "WINDOWS-1252"},
-    {"iso-8859-9", "WINDOWS-1254"},
-    {"iso-8859-11", "WINDOWS-874"},
-    {"tis-620", "WINDOWS-874"},
-    {"iso-8859-8-i", "ISO-8859-8"},
-    {"utf8", "UTF-8"},
-    {"unicode-1-1-utf-7", "UTF-7"},
-    {"gb2312", "GB18030"},
-    {"gb_2312-80", "GB18030"},
-    {"gbk", "GB18030"},
-    {"x-gbk", "GB18030"},
-    {"cp936", "GB18030"},
-    {"euc-cn", "GB18030"},
-    {"shift_jis", "CP932"},
-    {"shift-jis", "CP932"},
-    {"sjis", "CP932"},
-    {"x-sjis", "CP932"},
-    {"ms_kanji", "CP932"},
-    {"windows-31j", "CP932"},
-    {"iso-2022-jp", "ISO-2022-JP-2"},
-    {"euc-kr", "CP949"},
-    {"euckr", "CP949"},
-    {"ks_c_5601-1987", "CP949"},
-    {"ks_c_5601", "CP949"},
-    {"windows-949", "CP949"},
-    {"big5", "BIG5-HKSCS"},
+static const struct {
+    const char *target, *labels;
+} charset_alias[] = {
+    {NULL, " us-ascii ascii ansi_x3.4-1968 unknown-8bit x-unknown unknown default "},
+    {"WINDOWS-1252", " iso-8859-1 iso8859-1 iso_8859-1 latin1 l1 "},
+    {"WINDOWS-1254", " iso-8859-9 latin5 "},
+    {"WINDOWS-874", " iso-8859-11 tis-620 "},
+    {"ISO-8859-8", " iso-8859-8-i "},
+    {"UTF-8", " utf8 "},
+    {"UTF-7", " unicode-1-1-utf-7 "},
+    {"GB18030", " gb2312 gb_2312-80 gbk x-gbk cp936 euc-cn "},
+    {"CP932", " shift_jis shift-jis sjis x-sjis ms_kanji windows-31j "},
+    {"ISO-2022-JP-2", " iso-2022-jp "},
+    {"CP949", " euc-kr euckr ks_c_5601-1987 ks_c_5601 windows-949 "},
+    {"BIG5-HKSCS", " big5 "},
 };
 
 /* charset_name - iconv's name for a MIME charset; NULL: guess */
 static const char *
 charset_name(const char *cs)
 {
-    if (!cs || !*cs || strlen(cs) > 40)
+    /* anything but a plain name goes nowhere near iconv_open() */
+    size_t n = cs ? strlen(cs) : 0;
+    if (n == 0 || n > 40 ||
+        strspn(cs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:+()") != n)
         return NULL;
-    /* anything else is not a charset name, and iconv_open need not see it */
-    if (strspn(cs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:+()") !=
-        strlen(cs))
-        return NULL;
+    char key[44];
+    for (size_t i = 0; i <= n; i++)
+        key[i + 1] = (char)(cs[i] >= 'A' && cs[i] <= 'Z' ? cs[i] + 32 : cs[i]);
+    key[0] = key[n + 1] = ' ';
+    key[n + 2] = 0;
     for (size_t i = 0; i < sizeof charset_alias / sizeof charset_alias[0]; i++)
-        if (strcasecmp(cs, charset_alias[i][0]) == 0)
-            return charset_alias[i][1];
+        if (strstr(charset_alias[i].labels, key))
+            return charset_alias[i].target;
     return cs;
 }
 
@@ -240,34 +203,25 @@ iconv_put(struct buf *b, iconv_t cd, const char *s, size_t n)
         buf_reserve(b, left * 4 + 16);
         char *out = b->s + b->len;
         size_t room = b->cap - b->len - 1;
-        size_t r = left ? iconv(cd, &in, &left, &out, &room) : iconv(cd, NULL, NULL, &out, &room);
+        /* the last call returns to the initial shift state (ISO-2022-JP) */
+        int last = left == 0;
+        size_t r = iconv(cd, last ? NULL : &in, &left, &out, &room);
         int err = errno;
         b->len = (size_t)(out - b->s);
         b->s[b->len] = 0;
-        if (r != (size_t)-1) {
-            if (left == 0) {
-                /* the shift state back to the initial one, e.g. ISO-2022-JP */
-                out = b->s + b->len;
-                room = b->cap - b->len - 1;
-                iconv(cd, NULL, NULL, &out, &room);
-                b->len = (size_t)(out - b->s);
-                b->s[b->len] = 0;
-                return;
-            }
+        if (last)
+            return;
+        if (r != (size_t)-1)
             continue;
-        }
         if (err == E2BIG) {
             buf_reserve(b, (b->cap - b->len) * 2 + 64);
             continue;
         }
         buf_puts(b, replacement);
-        if (err == EILSEQ && left > 0) {
-            in++;
-            left--;
-            continue;
-        }
-        /* EINVAL: an incomplete character at the end */
-        return;
+        if (err == EILSEQ)
+            in++, left--;
+        else
+            left = 0; /* EINVAL: an incomplete character at the end */
     }
 }
 
@@ -276,20 +230,13 @@ static void
 charset_put(struct buf *b, const char *charset, const char *s, size_t n)
 {
     const char *name = charset_name(charset);
-    if (name && (strcasecmp(name, "UTF-8") == 0 || strcasecmp(name, "UTF8") == 0)) {
+    if (name && strcasecmp(name, "UTF-8") == 0) {
         utf8_put(b, s, n);
         return;
     }
-    if (!name) {
-        if (utf8_valid(s, n)) {
-            buf_put(b, s, n);
-            return;
-        }
-        name = "WINDOWS-1252";
-    }
-    iconv_t cd = iconv_open("UTF-8", name);
-    if (cd == (iconv_t)-1 && strcasecmp(name, "WINDOWS-1252") != 0) {
-        /* an unknown charset: the same guess as for none at all */
+    iconv_t cd = name ? iconv_open("UTF-8", name) : (iconv_t)-1;
+    if (cd == (iconv_t)-1) {
+        /* no charset, or one iconv does not know: UTF-8 if valid, else windows-1252 */
         if (utf8_valid(s, n)) {
             buf_put(b, s, n);
             return;
@@ -360,11 +307,6 @@ head_parse(const char *p, size_t len, struct head *h)
 {
     size_t i = 0;
     memset(h, 0, sizeof *h);
-    /* an mbox "From " line is not part of the message */
-    if (len >= 5 && memcmp(p, "From ", 5) == 0) {
-        const char *nl = memchr(p, '\n', len);
-        i = nl ? (size_t)(nl - p) + 1 : len;
-    }
     while (i < len) {
         const char *nl = memchr(p + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - p) : len, next = nl ? end + 1 : len;
@@ -450,12 +392,28 @@ decode_words(const char *raw)
             free(dec);
             if (idx < len)
                 charset_put(&b, guess, raw + idx, len - idx);
-            return buf_take(&b);
+            return b.s ? b.s : xstrdup("");
         }
         free(dec);
     }
     charset_put(&b, guess, raw, len);
-    return buf_take(&b);
+    return b.s ? b.s : xstrdup("");
+}
+
+/*
+ * header_value - decode_words() on one line: an encoded word may hold a
+ * CR, LF or other control character, which a header value read by the
+ * caller (and maybe logged) must not.
+ */
+static char *
+header_value(const struct field *f)
+{
+    char *raw = unfold(f), *v = decode_words(raw);
+    for (unsigned char *p = (unsigned char *)v; *p; p++)
+        if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+            *p = ' ';
+    xfree(raw);
+    return v;
 }
 
 /* ---- what a part is --------------------------------------------------------- */
@@ -464,28 +422,19 @@ enum part_kind { PART_PLAIN, PART_HTML, PART_MULTI, PART_MESSAGE, PART_OTHER };
 
 struct part_info {
     enum part_kind kind;
-    char subtype[24]; /* of a multipart, lowercase */
+    int alternative, digest; /* multipart subtypes that change the rules */
     char *charset, *boundary;
     int flowed, delsp;
     int encoding; /* MAILMIME_MECHANISM_* */
     int attachment;
 };
 
-/* param - a Content-Type parameter (fresh) or NULL; name* of RFC 2231 for a charset */
+/* param - a Content-Type parameter (fresh) or NULL */
 static char *
 param(struct mailmime_content *ct, const char *name)
 {
     char *v = mailmime_content_param_get(ct, (char *)name);
-    if (v)
-        return xstrdup(v);
-    char star[32];
-    snprintf(star, sizeof star, "%s*", name);
-    v = mailmime_content_param_get(ct, star);
-    if (!v)
-        return NULL;
-    /* charset'language'value: only the charset is useful here */
-    const char *q = strchr(v, '\'');
-    return q ? xstrndup(v, (size_t)(q - v)) : xstrdup(v);
+    return v ? xstrdup(v) : NULL;
 }
 
 /* content_type - kind, subtype and parameters from a Content-Type value */
@@ -510,21 +459,17 @@ content_type(const char *value, struct part_info *pi)
         pi->boundary = param(ct, "boundary");
         /* no boundary, no parts: what is there is shown as it is */
         pi->kind = pi->boundary && *pi->boundary ? PART_MULTI : PART_PLAIN;
-        size_t i = 0;
-        for (; sub[i] && i + 1 < sizeof pi->subtype; i++)
-            pi->subtype[i] = (char)(sub[i] >= 'A' && sub[i] <= 'Z' ? sub[i] + 32 : sub[i]);
-        pi->subtype[i] = 0;
+        pi->alternative = strcasecmp(sub, "alternative") == 0;
+        pi->digest = strcasecmp(sub, "digest") == 0;
     } else {
-        pi->kind = strcasecmp(sub, "rfc822") == 0 || strcasecmp(sub, "global") == 0
-                       ? PART_MESSAGE
-                       : PART_OTHER;
+        pi->kind = strcasecmp(sub, "rfc822") == 0 || strcasecmp(sub, "global") == 0 ? PART_MESSAGE
+                                                                                    : PART_OTHER;
     }
     pi->charset = param(ct, "charset");
-    char *fmt = param(ct, "format"), *delsp = param(ct, "delsp");
+    const char *fmt = mailmime_content_param_get(ct, "format");
+    const char *delsp = mailmime_content_param_get(ct, "delsp");
     pi->flowed = fmt && strcasecmp(fmt, "flowed") == 0;
     pi->delsp = delsp && strcasecmp(delsp, "yes") == 0;
-    xfree(fmt);
-    xfree(delsp);
     mailmime_content_free(ct);
 }
 
@@ -563,26 +508,35 @@ part_info_get(const struct head *h, int digest, struct part_info *pi)
     }
 }
 
-/* part_info_free - the strings of a part_info */
-static void
-part_info_free(struct part_info *pi)
-{
-    xfree(pi->charset);
-    xfree(pi->boundary);
-}
-
 /* ---- text --------------------------------------------------------------------- */
 
-/* is_blank_text - nothing but blanks, line ends and no-break spaces */
+/* blank_at - length of the blank or UTF-8 no-break space at s, 0 if none */
+static size_t
+blank_at(const char *s, size_t n)
+{
+    if (n >= 1 && (s[0] == ' ' || s[0] == '\t'))
+        return 1;
+    return n >= 2 && (unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0 ? 2 : 0;
+}
+
+/* blank_before - length of the blank or no-break space that ends s[0..n) */
+static size_t
+blank_before(const char *s, size_t n)
+{
+    if (n >= 1 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        return 1;
+    return n >= 2 && blank_at(s + n - 2, 2) == 2 ? 2 : 0;
+}
+
+/* is_blank_text - nothing but blanks, no-break spaces and line ends */
 static int
 is_blank_text(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] == 0xa0)
-            i++;
-        else if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
+    for (size_t i = 0; i < n;) {
+        size_t k = blank_at(s + i, n - i);
+        if (k == 0 && s[i] != '\n' && s[i] != '\r')
             return 0;
+        i += k ? k : 1;
     }
     return 1;
 }
@@ -664,23 +618,42 @@ struct walk {
 static int entity_text(struct walk *w, const char *p, size_t len, int depth, int digest,
                        struct buf *out, int *html);
 
+/*
+ * decode - undo a base64 or quoted-printable transfer encoding into b; 0
+ * for anything else (the body is used as it is). libetpan 1.9.4's
+ * quoted-printable decoder reads two bytes past the end of a body ending
+ * in "=" and one more character (found by fuzz_mime), so such dangling
+ * escapes are kept out of its way and shown as they are, as clients do.
+ */
+static int
+decode(int encoding, const char *body, size_t len, struct buf *b)
+{
+    if (encoding != MAILMIME_MECHANISM_BASE64 && encoding != MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+        return 0;
+    size_t cut = len, idx = 0, dlen = 0;
+    while (encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE && cut >= 2 && body[cut - 2] == '=' &&
+           body[cut - 1] != '\n' && body[cut - 1] != '\r')
+        cut -= 2;
+    char *dec = NULL;
+    if (mailmime_part_parse(body, cut, &idx, encoding, &dec, &dlen) != MAILIMF_NO_ERROR || !dec)
+        return 0;
+    buf_put(b, dec, dlen);
+    buf_put(b, body + cut, len - cut);
+    mmap_string_unref(dec);
+    return 1;
+}
+
 /* leaf_text - a text/plain or text/html part: decoded, in UTF-8, laid out */
 static void
 leaf_text(const struct part_info *pi, const char *body, size_t len, struct buf *out, int *html)
 {
-    char *dec = NULL;
-    size_t dlen = 0, idx = 0;
-    if ((pi->encoding == MAILMIME_MECHANISM_BASE64 ||
-         pi->encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) &&
-        mailmime_part_parse(body, len, &idx, pi->encoding, &dec, &dlen) == MAILIMF_NO_ERROR &&
-        dec) {
-        body = dec;
-        len = dlen;
+    struct buf d = {0}, u = {0};
+    if (decode(pi->encoding, body, len, &d)) {
+        body = d.s;
+        len = d.len;
     }
-    struct buf u = {0};
     charset_put(&u, pi->charset, body, len);
-    if (dec)
-        mmap_string_unref(dec);
+    xfree(d.s);
     newlines(&u);
     if (pi->kind == PART_HTML) {
         char *t = html_to_text(u.s ? u.s : "", u.len);
@@ -718,7 +691,7 @@ delimiter(const char *p, size_t len, size_t i, const char *bd, size_t bl, int *c
 /*
  * split - the body parts of a multipart body. The line end before a
  * delimiter belongs to it; without a close delimiter the last part runs to
- * the end; at most MIME_PARTS_MAX of them. 0 when no delimiter was found.
+ * the end; at most PARTS_MAX of them. 0 when no delimiter was found.
  */
 static int
 split(const char *p, size_t len, const char *bd, struct range **parts, int *nparts)
@@ -746,7 +719,7 @@ split(const char *p, size_t len, const char *bd, struct range **parts, int *npar
                 (*parts)[(*nparts)++] = (struct range){start, end - start};
             }
             /* past the parts we would look at, the rest is not worth scanning */
-            if (close || *nparts >= MIME_PARTS_MAX)
+            if (close || *nparts >= PARTS_MAX)
                 return 1;
             open = 1;
             start = next;
@@ -778,8 +751,8 @@ append_piece(struct buf *out, const struct buf *t, int gap)
 
 /* multipart_text - alternative: the best one; anything else: each in order */
 static int
-multipart_text(struct walk *w, const struct part_info *pi, const char *body, size_t len,
-               int depth, struct buf *out, int *html)
+multipart_text(struct walk *w, const struct part_info *pi, const char *body, size_t len, int depth,
+               struct buf *out, int *html)
 {
     struct range *parts;
     int nparts;
@@ -789,14 +762,13 @@ multipart_text(struct walk *w, const struct part_info *pi, const char *body, siz
         leaf_text(&plain, body, len, out, html);
         return 0;
     }
-    int alt = strcmp(pi->subtype, "alternative") == 0;
-    int digest = strcmp(pi->subtype, "digest") == 0;
+    int alt = pi->alternative;
     struct buf best = {0};
     int best_rank = 0, r = 0;
     for (int i = 0; i < nparts && r == 0; i++) {
         struct buf t = {0};
         int h = 0;
-        r = entity_text(w, body + parts[i].off, parts[i].len, depth, digest, &t, &h);
+        r = entity_text(w, body + parts[i].off, parts[i].len, depth, pi->digest, &t, &h);
         if (r == 0 && t.len > 0 && !is_blank_text(t.s, t.len)) {
             if (!alt) {
                 append_piece(out, &t, strncmp(t.s, "-----Original Message-----", 26) == 0);
@@ -820,21 +792,6 @@ multipart_text(struct walk *w, const struct part_info *pi, const char *body, siz
     return r;
 }
 
-/* forward_field - one line of our forward block, when the field is there */
-static void
-forward_field(struct buf *out, const struct head *h, const char *name, const char *label)
-{
-    const struct field *f = head_find(h, name);
-    if (!f)
-        return;
-    char *raw = unfold(f), *v = decode_words(raw);
-    buf_puts(out, label);
-    buf_puts(out, v);
-    buf_put(out, "\n", 1);
-    xfree(raw);
-    xfree(v);
-}
-
 /*
  * message_text - a forwarded message/rfc822: its text under the block
  * Outlook writes above a forward, which clean.c knows to cut and
@@ -843,14 +800,24 @@ forward_field(struct buf *out, const struct head *h, const char *name, const cha
 static int
 message_text(struct walk *w, const char *p, size_t len, int depth, struct buf *out, int *html)
 {
+    static const char *const fields[][2] = {{"From", "From: "},
+                                            {"Date", "Sent: "},
+                                            {"To", "To: "},
+                                            {"Cc", "Cc: "},
+                                            {"Subject", "Subject: "}};
     struct head h;
     head_parse(p, len, &h);
     buf_puts(out, "-----Original Message-----\n");
-    forward_field(out, &h, "From", "From: ");
-    forward_field(out, &h, "Date", "Sent: ");
-    forward_field(out, &h, "To", "To: ");
-    forward_field(out, &h, "Cc", "Cc: ");
-    forward_field(out, &h, "Subject", "Subject: ");
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const struct field *f = head_find(&h, fields[i][0]);
+        char *v = f ? header_value(f) : NULL;
+        if (v) {
+            buf_puts(out, fields[i][1]);
+            buf_puts(out, v);
+            buf_puts(out, "\n");
+        }
+        xfree(v);
+    }
     buf_put(out, "\n", 1);
     xfree(h.f);
     return entity_text(w, p, len, depth, 0, out, html);
@@ -864,7 +831,7 @@ static int
 entity_text(struct walk *w, const char *p, size_t len, int depth, int digest, struct buf *out,
             int *html)
 {
-    if (++w->parts > MIME_PARTS_MAX)
+    if (++w->parts > PARTS_MAX)
         return 0;
     struct head h;
     struct part_info pi;
@@ -880,22 +847,18 @@ entity_text(struct walk *w, const char *p, size_t len, int depth, int digest, st
         r = multipart_text(w, &pi, body, blen, depth + 1, out, html);
     } else if (pi.kind == PART_MESSAGE) {
         /* a forward is followed even when marked as an attachment: it is the content */
-        char *dec = NULL;
-        size_t dlen = 0, idx = 0;
-        if ((pi.encoding == MAILMIME_MECHANISM_BASE64 ||
-             pi.encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) &&
-            mailmime_part_parse(body, blen, &idx, pi.encoding, &dec, &dlen) == MAILIMF_NO_ERROR &&
-            dec) {
-            body = dec;
-            blen = dlen;
+        struct buf d = {0};
+        if (decode(pi.encoding, body, blen, &d)) {
+            body = d.s;
+            blen = d.len;
         }
         r = message_text(w, body, blen, depth + 1, out, html);
-        if (dec)
-            mmap_string_unref(dec);
+        xfree(d.s);
     } else if ((pi.kind == PART_PLAIN || pi.kind == PART_HTML) && !pi.attachment) {
         leaf_text(&pi, body, blen, out, html);
     }
-    part_info_free(&pi);
+    xfree(pi.charset);
+    xfree(pi.boundary);
     xfree(h.f);
     return r;
 }
@@ -911,14 +874,11 @@ line_at(const char *s, size_t len, size_t i, const char **l, size_t *n)
     *l = s + i;
     *n = end - i;
     /* trim blanks and no-break spaces, which Outlook puts around its blocks */
-    while (*n > 0 && ((*l)[0] == ' ' || (*l)[0] == '\t'))
-        (*l)++, (*n)--;
-    while (*n >= 2 && (unsigned char)(*l)[0] == 0xc2 && (unsigned char)(*l)[1] == 0xa0)
-        *l += 2, *n -= 2;
-    while (*n > 0 && ((*l)[*n - 1] == ' ' || (*l)[*n - 1] == '\t'))
-        (*n)--;
-    while (*n >= 2 && (unsigned char)(*l)[*n - 2] == 0xc2 && (unsigned char)(*l)[*n - 1] == 0xa0)
-        *n -= 2;
+    size_t k;
+    while ((k = blank_at(*l, *n)) > 0)
+        *l += k, *n -= k;
+    while ((k = blank_before(*l, *n)) > 0)
+        *n -= k;
     return nl ? end + 1 : len;
 }
 
@@ -950,8 +910,8 @@ forward_separator(const char *l, size_t n)
 static int
 forward_field_line(const char *l, size_t n)
 {
-    static const char *const names[] = {"From",    "Sent",       "Date",       "To",
-                                        "Cc",      "Bcc",        "Subject",    "Reply-To",
+    static const char *const names[] = {"From",       "Sent",        "Date",    "To",
+                                        "Cc",         "Bcc",         "Subject", "Reply-To",
                                         "Importance", "Attachments", NULL};
     for (int i = 0; names[i]; i++) {
         size_t k = strlen(names[i]);
@@ -1020,17 +980,10 @@ trim_text(const char *s, size_t len)
 
 /* ---- the interface ------------------------------------------------------------ */
 
-/* message_id - the id between the angle brackets */
+/* message_id - the id between the angle brackets, or the whole value */
 static char *
 message_id(const char *v)
 {
-    size_t idx = 0;
-    char *id = NULL;
-    if (mailimf_msg_id_parse(v, strlen(v), &idx, &id) == MAILIMF_NO_ERROR && id) {
-        char *r = xstrdup(id);
-        mailimf_msg_id_free(id);
-        return r;
-    }
     const char *lt = strchr(v, '<'), *gt = lt ? strchr(lt, '>') : NULL;
     if (lt && gt && gt > lt + 1)
         return xstrndup(lt + 1, (size_t)(gt - lt - 1));
@@ -1052,20 +1005,15 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim, struct m
         data = "";
     pthread_once(&etpan_once, etpan_init);
 
-    struct walk w = {.max_depth = lim ? lim->max_depth : 20};
-    if (w.max_depth > MIME_DEPTH_CEILING)
-        w.max_depth = MIME_DEPTH_CEILING;
-    if (w.max_depth < 0)
-        w.max_depth = 0;
+    int depth = lim ? lim->max_depth : 20;
+    struct walk w = {.max_depth = depth < 0 ? 0 : depth > DEPTH_CEILING ? DEPTH_CEILING : depth};
 
     struct head h;
     head_parse(data, len, &h);
     r->headers = xcalloc((size_t)h.n, sizeof *r->headers);
     for (int i = 0; i < h.n; i++) {
-        char *raw = unfold(&h.f[i]);
         r->headers[i].name = xstrndup(h.f[i].name, h.f[i].nlen);
-        r->headers[i].value = decode_words(raw);
-        xfree(raw);
+        r->headers[i].value = header_value(&h.f[i]);
         r->nheaders++;
         if (!r->subject && strcasecmp(r->headers[i].name, "Subject") == 0)
             r->subject = xstrdup(r->headers[i].value);
@@ -1084,7 +1032,7 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim, struct m
     }
     /* a forward with nothing above it: the forwarded text is the message */
     size_t start = 0;
-    for (int k = 0; k < MIME_FORWARDS_MAX; k++) {
+    for (int k = 0; out.s && k < FORWARDS_MAX; k++) {
         size_t skip = forward_skip(out.s + start, out.len - start);
         if (!skip)
             break;

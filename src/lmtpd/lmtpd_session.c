@@ -47,6 +47,7 @@ struct session {
     int have_mail;
     char *mail_from;
     char **rcpts;
+    long long *universes; /* of each recipient's domain, found at RCPT */
     int nrcpt;
     long long mails;
 };
@@ -253,6 +254,25 @@ xforward_allowed(struct session *ss)
     return trust_cidr_match(ss->peer, list);
 }
 
+/*
+ * notify_due - at most one NOTIFY per NOTIFY_MS from this daemon: under load
+ * a wake-up per mail is a round trip per mail and a queue the dispatchers
+ * drain anyway; an SMS committed just after a skipped one is picked up by
+ * the next wake-up or by the dispatchers' own look every second.
+ */
+#define NOTIFY_MS 50
+static int
+notify_due(void)
+{
+    static long long last;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+    long long prev = __atomic_load_n(&last, __ATOMIC_RELAXED);
+    return now - prev >= NOTIFY_MS &&
+           __atomic_compare_exchange_n(&last, &prev, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 /* cmd_data - read the message, then one reply per recipient */
 static void
 cmd_data(struct session *ss)
@@ -294,6 +314,7 @@ cmd_data(struct session *ss)
     xfree(d.kept);
     struct intake_msg m = {ss->mail_from, ss->xf.addr, ss->xf.ident, hex, &mt, ss->conf};
     struct db *db = parsed ? server_db_get(ss->s, ss->cr) : NULL;
+    int queued = 0;
     for (int i = 0; i < ss->nrcpt; i++) {
         long long id;
         if (!parsed)
@@ -302,13 +323,16 @@ cmd_data(struct session *ss)
             snprintf(buf, sizeof(buf), "451 4.3.0 <%s>: temporary failure, please try again later",
                      ss->rcpts[i]);
         else
-            intake_deliver(db, &m, ss->rcpts[i], buf, &id);
+            queued += intake_deliver(db, &m, ss->rcpts[i], ss->universes[i], buf, &id) == 250;
         reply(ss, buf);
         if (db && !db_alive(db)) { /* a broken connection: a fresh one for the next recipient */
             server_db_put(ss->s, ss->cr, db);
             db = server_db_get(ss->s, ss->cr);
         }
     }
+    /* wake the dispatchers, after the commits and outside them (see sg_intake) */
+    if (queued && db && notify_due())
+        PQclear(DB_EXEC(db, "SELECT pg_notify('sms_queued', '')"));
     server_db_put(ss->s, ss->cr, db);
     xfree(error);
     mime_text_free(&mt);
@@ -336,13 +360,16 @@ cmd_rcpt(struct session *ss, const char *addr)
         reply(ss, buf);
         return;
     }
-    int rc = intake_rcpt(db, addr, buf);
+    long long universe = 0;
+    int rc = intake_rcpt(db, addr, &universe, buf);
     server_db_put(ss->s, ss->cr, db);
     if (rc < 0) {
         reply(ss, buf);
         return;
     }
     ss->rcpts = xrealloc(ss->rcpts, (size_t)(ss->nrcpt + 1) * sizeof(*ss->rcpts));
+    ss->universes = xrealloc(ss->universes, (size_t)(ss->nrcpt + 1) * sizeof(*ss->universes));
+    ss->universes[ss->nrcpt] = universe;
     ss->rcpts[ss->nrcpt++] = xstrdup(addr);
     reply(ss, "250 2.1.5 Ok");
 }
@@ -458,6 +485,7 @@ session_run(void *arg)
     msg_debug("client=%s disconnect mails=%lld", ss->peer, ss->mails);
     reset(ss);
     xfree(ss->rcpts);
+    xfree(ss->universes);
     xfree(ss->out);
     server_conf_put(ss->s, ss->cr);
     xfree(ss);

@@ -240,17 +240,26 @@ static const struct {
      "Caf\xc3\xa9 au lait"},
     {"character split across words", "Subject: =?UTF-8?Q?=C3?= =?UTF-8?Q?=A9t=C3=A9?=\n\nx", "x",
      "\xc3\xa9t\xc3\xa9"},
-    {"folded encoded words", "Subject: =?utf-8?B?R3JlYXQgd29yayB0b2RheSDwn5GN?=\n =?utf-8?Q?_done?=\n\nx",
-     "x", "Great work today \xf0\x9f\x91\x8d done"},
+    {"folded encoded words",
+     "Subject: =?utf-8?B?R3JlYXQgd29yayB0b2RheSDwn5GN?=\n =?utf-8?Q?_done?=\n\nx", "x",
+     "Great work today \xf0\x9f\x91\x8d done"},
     {"word and text", "Subject: Re: =?utf-8?q?=E2=82=AC?=100 due\n\nx", "x",
-     "Re: \xe2\x82\xac" "100 due"},
+     "Re: \xe2\x82\xac"
+     "100 due"},
     {"lower case b", "Subject: =?windows-1252?b?k2ZpbmFslA==?=\n\nx", "x",
-     "\xe2\x80\x9c" "final\xe2\x80\x9d"},
+     "\xe2\x80\x9c"
+     "final\xe2\x80\x9d"},
     {"unknown charset word", "Subject: =?x-made-up?Q?Caf=E9?=\n\nx", "x", "Caf\xc3\xa9"},
     {"ISO-2022-JP word", "Subject: =?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=\n\nx", "x",
      "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"},
-    {"raw Latin-1 subject", "Subject: Caf\xe9 \x80" "5\n\nx", "x", "Caf\xc3\xa9 \xe2\x82\xac" "5"},
+    {"raw Latin-1 subject",
+     "Subject: Caf\xe9 \x80"
+     "5\n\nx",
+     "x",
+     "Caf\xc3\xa9 \xe2\x82\xac"
+     "5"},
     {"raw UTF-8 subject", "Subject: Caf\xc3\xa9\n\nx", "x", "Caf\xc3\xa9"},
+    {"encoded line break is a blank", "Subject: =?utf-8?Q?a=0D=0Ab=09c?=\n\nx", "x", "a  b\tc"},
     {"bad base64 word", "Subject: =?utf-8?B?!!!?= ok\n\nx", "x", NULL},
     {"folded subject", "Subject: Concrete pour\n Thursday\n\tLevel 3\n\nx", "x",
      "Concrete pour Thursday\tLevel 3"},
@@ -259,10 +268,8 @@ static const struct {
     /* structure */
     {"no header at all", "Just a line\nand another\n", "Just a line\nand another", NULL},
     {"header line without colon ends the header",
-     "Subject: s\nThis is not a header\nFrom: a@b\n\nBody", "This is not a header\nFrom: a@b\n\nBody",
-     "s"},
-    {"mbox From_ line", "From someone@example.com Tue Jun  4 09:00:00 2024\nSubject: s\n\nb", "b",
-     "s"},
+     "Subject: s\nThis is not a header\nFrom: a@b\n\nBody",
+     "This is not a header\nFrom: a@b\n\nBody", "s"},
     {"nested alternative inside mixed",
      "Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: multipart/alternative; "
      "boundary=a\n\n--a\n" TEXT "utf-8\n\nPlain text\n--a\nContent-Type: text/html\n\n<p>HTML</p>\n"
@@ -270,7 +277,8 @@ static const struct {
      "--m--\n",
      "Plain text", NULL},
     {"plain preferred whatever the order",
-     "Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/html\n\n<b>HTML</b>\n"
+     "Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: "
+     "text/html\n\n<b>HTML</b>\n"
      "--a\nContent-Type: text/plain\n\nPlain\n--a--\n",
      "Plain", NULL},
     {"empty plain: the HTML",
@@ -294,8 +302,9 @@ static const struct {
     {"calendar ignored", "Content-Type: text/calendar; method=REQUEST\n\nBEGIN:VCALENDAR\n", NULL,
      NULL},
     {"signature ignored",
-     "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=s\n\n--s\n"
-     TEXT "utf-8\n\nSigned text\n--s\nContent-Type: application/pkcs7-signature; name=smime.p7s\n"
+     "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
+     "boundary=s\n\n--s\n" TEXT
+     "utf-8\n\nSigned text\n--s\nContent-Type: application/pkcs7-signature; name=smime.p7s\n"
      "Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHAqCAMIACAQEx\n--s--\n",
      "Signed text", NULL},
     {"multipart without boundary shown as text",
@@ -316,11 +325,14 @@ static const struct {
     {"empty part", "Content-Type: multipart/mixed; boundary=b\n\n--b\n--b\n\nsecond\n--b--\n",
      "second", NULL},
     {"digest parts are messages",
-     "Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: one\n\nFirst\n--d--\n",
-     "First", NULL},
+     "Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: one\n\nFirst\n--d--\n", "First",
+     NULL},
     /* transfer encodings and charsets */
     {"quoted-printable", "Content-Transfer-Encoding: quoted-printable\n\nsoft=\nbreak a=3Db",
      "softbreak a=b", NULL},
+    {"dangling escape at the end", "Content-Transfer-Encoding: quoted-printable\n\na=3D1 class=>",
+     "a=1 class=>", NULL},
+    {"dangling escapes", "Content-Transfer-Encoding: quoted-printable\n\nx=4=4", "x=4=4", NULL},
     {"bad base64 skipped", "Content-Transfer-Encoding: base64\n\n!!!SGVs*bG8=***", "Hello", NULL},
     {"base64 with blanks", "Content-Transfer-Encoding: BASE64\n\nSGVs bG8g\n  V29y\tbGQ=\n",
      "Hello World", NULL},
@@ -330,7 +342,11 @@ static const struct {
     {"no charset, 8-bit", "Content-Type: text/plain\n\n\x93quoted\x94",
      "\xe2\x80\x9cquoted\xe2\x80\x9d", NULL},
     {"charset name that is no name", TEXT "\"../../etc/x\"\n\nok\xe9", "ok\xc3\xa9", NULL},
-    {"invalid UTF-8 is U+FFFD", TEXT "utf-8\n\na\xff" "b\xc3", "a\xef\xbf\xbd" "b\xef\xbf\xbd",
+    {"invalid UTF-8 is U+FFFD",
+     TEXT "utf-8\n\na\xff"
+          "b\xc3",
+     "a\xef\xbf\xbd"
+     "b\xef\xbf\xbd",
      NULL},
     {"overlong UTF-8 is U+FFFD", TEXT "utf-8\n\n\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", NULL},
     {"windows-1252 hole is U+FFFD", TEXT "windows-1252\n\na\x81z", "a\xef\xbf\xbdz", NULL},
@@ -341,8 +357,8 @@ static const struct {
      "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", NULL},
     {"GB2312", TEXT "gb2312\n\n\xd6\xd0\xce\xc4", "\xe4\xb8\xad\xe6\x96\x87", NULL},
     {"GBK", TEXT "GBK\n\n\x81\x40", "\xe4\xb8\x82", NULL},
-    {"Shift_JIS", TEXT "Shift_JIS\n\n\x93\xfa\x96\x7b\x8c\xea", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
-     NULL},
+    {"Shift_JIS", TEXT "Shift_JIS\n\n\x93\xfa\x96\x7b\x8c\xea",
+     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", NULL},
     {"Shift_JIS as Windows does", TEXT "shift_jis\n\n\x87\x40", "\xe2\x91\xa0", NULL},
     {"EUC-KR", TEXT "ks_c_5601-1987\n\n\xc7\xd1\xb1\xb9", "\xed\x95\x9c\xea\xb5\xad", NULL},
     {"Big5", TEXT "big5\n\n\xa4\xa4\xa4\xe5", "\xe4\xb8\xad\xe6\x96\x87", NULL},
@@ -359,7 +375,8 @@ static const struct {
     {"flowed DelSp=yes",
      TEXT "ISO-2022-JP; format=flowed; delsp=yes\n\n\x1b$BF|\x1b(B \n\x1b$BK\\\x1b(B\n",
      "\xe6\x97\xa5\xe6\x9c\xac", NULL},
-    {"flowed DelSp=yes, ASCII", TEXT "utf-8; format=Flowed; DelSp=Yes\n\nHello wor \nld. Next \nline.\n",
+    {"flowed DelSp=yes, ASCII",
+     TEXT "utf-8; format=Flowed; DelSp=Yes\n\nHello wor \nld. Next \nline.\n",
      "Hello world. Nextline.", NULL},
     {"flowed quotes",
      TEXT "utf-8; format=flowed\n\n> quoted \n> line\n>> deeper \n>> too\n> back \nnot quoted\n",
@@ -369,7 +386,8 @@ static const struct {
     {"flowed space-stuffed", TEXT "utf-8; format=flowed\n\n From here\n  two\n", "From here\n two",
      NULL},
     {"flowed, quoted-printable",
-     TEXT "utf-8; format=flowed\nContent-Transfer-Encoding: quoted-printable\n\nSoft=20\nbreak=\n\n",
+     TEXT
+     "utf-8; format=flowed\nContent-Transfer-Encoding: quoted-printable\n\nSoft=20\nbreak=\n\n",
      "Soft break", NULL},
     /* forwards */
     {"forward below the outer text",
@@ -389,23 +407,32 @@ static const struct {
      "Content-Transfer-Encoding: base64\n\nRnJvbTogYUBleGFtcGxlLmNvbQoKSW5uZXIK\n--m--\n",
      "Inner", NULL},
     {"Outlook inline forward",
-     TEXT "utf-8\n\n\xc2\xa0\n\n________________________________\nFrom: Council <c@example.gov.au>\n"
+     TEXT
+     "utf-8\n\n\xc2\xa0\n\n________________________________\nFrom: Council <c@example.gov.au>\n"
      "Sent: Monday, 3 June 2024 4:45 PM\nTo: Sarah <s@example.com>\nSubject: Road "
      "closure\n\nSmith St closed Thursday.\n",
      "Smith St closed Thursday.", NULL},
     {"Outlook inline forward, no rule",
      TEXT "utf-8\n\nFrom: Council <c@example.gov.au> \nSent: Monday, 3 June 2024 4:45 PM\nTo: "
-     "Sarah\nSubject: Road closure\n\nSmith St closed.\n",
+          "Sarah\nSubject: Road closure\n\nSmith St closed.\n",
+     "Smith St closed.", NULL},
+    {"Outlook on the web inline forward, HTML",
+     "Content-Type: text/html; charset=utf-8\n\n<div><br></div><hr style=\"display:inline-block;"
+     "width:98%\" tabindex=\"-1\"><div id=\"divRplyFwdMsg\" dir=\"ltr\"><font face=\"Calibri\"><b>"
+     "From:</b> Council &lt;c@example.gov.au&gt;<br><b>Sent:</b> Monday, 3 June 2024 4:45 PM<br><b>"
+     "To:</b> Sarah<br><b>Subject:</b> Road closure</font><div>&nbsp;</div></div><div>Smith St "
+     "closed.</div>",
      "Smith St closed.", NULL},
     {"Apple Mail inline forward",
-     TEXT "utf-8\n\n\n\nBegin forwarded message:\n\nFrom: Council <c@example.gov.au>\nSubject: Road "
+     TEXT
+     "utf-8\n\n\n\nBegin forwarded message:\n\nFrom: Council <c@example.gov.au>\nSubject: Road "
      "closure\nDate: 3 June 2024 at 4:45:00 pm AEST\nTo: Sarah <s@example.com>\n\nSmith St "
      "closed.\n",
      "Smith St closed.", NULL},
     {"Thunderbird inline forward",
      TEXT "utf-8\n\n\n\n-------- Forwarded Message --------\nSubject: \tRoad closure\nDate: \tMon, "
-     "3 Jun 2024 16:45:00 +1000\nFrom: \tCouncil <c@example.gov.au>\nTo: \tSarah\n\nSmith St "
-     "closed.\n",
+          "3 Jun 2024 16:45:00 +1000\nFrom: \tCouncil <c@example.gov.au>\nTo: \tSarah\n\nSmith St "
+          "closed.\n",
      "Smith St closed.", NULL},
     {"inline forward below text stays",
      TEXT "utf-8\n\nFYI\n\n-----Original Message-----\nFrom: a\nSent: b\n\nInner\n",
@@ -483,8 +510,7 @@ test_limits(void)
     /* libetpan's own mailmime_parse() overflows the stack on this one */
     clock_t t0 = clock();
     s = nested(100000, &len);
-    is_int(mime_parse(s, len, &limits, &r, &error), -1, "100000 levels (%zu bytes): an error",
-           len);
+    is_int(mime_parse(s, len, &limits, &r, &error), -1, "100000 levels (%zu bytes): an error", len);
     free(error);
     error = NULL;
     free(s);
@@ -552,7 +578,8 @@ test_big(void)
     t0 = clock();
     is_int(mime_parse(s, len, &limits, &r, &error), 0, "10 MB of text parses");
     t = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    ok(r.body && strlen(r.body) > 7000000, "... all of it (%zu bytes)", r.body ? strlen(r.body) : 0);
+    ok(r.body && strlen(r.body) > 7000000, "... all of it (%zu bytes)",
+       r.body ? strlen(r.body) : 0);
     ok(t < 10, "... in %.3f s", t);
     mime_text_free(&r);
     free(s);
@@ -615,25 +642,32 @@ static const struct {
      "<table><tr><th>Qty</th><th>Item</th></tr><tr><td>2</td><td>Bolts</td></tr>"
      "<tr><td>\t10 </td><td> Nuts</td></tr></table>after",
      "Qty Item\n2 Bolts\n10 Nuts\nafter"},
-    {"nested table in a cell", "<table><tr><td><table><tr><td>a</td><td>b</td></tr></table></td>"
-                               "<td>c</td></tr></table>",
+    {"nested table in a cell",
+     "<table><tr><td><table><tr><td>a</td><td>b</td></tr></table></td>"
+     "<td>c</td></tr></table>",
      "a b\nc"},
-    {"head, title, style, script", "<html><head><title>T</title><style>p{color:red}</style></head>"
-                                   "<body><script>alert(1)</script>body</body></html>",
+    {"head, title, style, script",
+     "<html><head><title>T</title><style>p{color:red}</style></head>"
+     "<body><script>alert(1)</script>body</body></html>",
      "body"},
     {"template and noscript", "<template>t</template><noscript>n</noscript>x", "x"},
     {"comments", "a<!-- hidden -->b<!--[if mso]>mso<![endif]-->", "ab"},
     {"hidden attribute", "<div hidden>no</div><p hidden=\"\">no</p>yes", "yes"},
-    {"display:none", "<span style=\"display:none\">no</span><div style='color:red; DISPLAY : None "
-                     "!important'>no</div>yes",
+    {"display:none",
+     "<span style=\"display:none\">no</span><div style='color:red; DISPLAY : None "
+     "!important'>no</div>yes",
      "yes"},
     {"visibility:hidden", "<span style=\"visibility: hidden;\">no</span>yes", "yes"},
-    {"hidden preheader", "<div style=\"display:none;max-height:0;overflow:hidden\">Preview "
-                         "text<p>more</p></div><p>Body</p>",
+    {"hidden preheader",
+     "<div style=\"display:none;max-height:0;overflow:hidden\">Preview "
+     "text<p>more</p></div><p>Body</p>",
      "Body"},
     {"display other than none", "<div style=\"display:block\">shown</div>", "shown"},
-    {"entities", "&amp; &lt;&gt; &quot;&#39; &eacute;&#x20AC;&#8211;", "& <> \"' \xc3\xa9\xe2\x82\xac\xe2\x80\x93"},
-    {"nbsp stays", "a&nbsp;b &nbsp; c", "a\xc2\xa0" "b \xc2\xa0 c"},
+    {"entities", "&amp; &lt;&gt; &quot;&#39; &eacute;&#x20AC;&#8211;",
+     "& <> \"' \xc3\xa9\xe2\x82\xac\xe2\x80\x93"},
+    {"nbsp stays", "a&nbsp;b &nbsp; c",
+     "a\xc2\xa0"
+     "b \xc2\xa0 c"},
     {"nbsp-only line is empty", "a<br>&nbsp;<br>&nbsp;<br>&nbsp;<br>b", "a\n\nb"},
     {"unknown entity", "&bogus; x", "&bogus; x"},
     {"pre", "<pre>  a  b\n\n    c</pre>d", "  a  b\n\n    c\n\nd"},
@@ -645,17 +679,19 @@ static const struct {
      "- one\n- two\n\n3. three\n4. four"},
     {"nested list", "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>", "- a\n- b\n- c"},
     {"hr", "above<hr>below", "above\n\nbelow"},
-    {"blockquote indent", "<blockquote style=\"margin:0 0 0 40px;border:none\">indented</blockquote>x",
-     "indented\nx"},
+    {"blockquote indent",
+     "<blockquote style=\"margin:0 0 0 40px;border:none\">indented</blockquote>x", "indented\nx"},
     {"quoted blockquote", "Yes<blockquote type=\"cite\">Hi<br><br>Can you?</blockquote>",
      "Yes\n\n> Hi\n>\n> Can you?"},
     {"Gmail quote",
      "<div dir=\"ltr\">Sure</div><br><div class=\"gmail_quote\"><div class=\"gmail_attr\">On Tue, "
      "Sarah wrote:<br></div><blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px "
-     "0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex\"><div>Hi</div></blockquote></div>",
+     "0.8ex;border-left:1px solid "
+     "rgb(204,204,204);padding-left:1ex\"><div>Hi</div></blockquote></div>",
      "Sure\n\nOn Tue, Sarah wrote:\n> Hi"},
     {"Outlook paragraphs",
-     "<style><!--\n/* Style Definitions */\np.MsoNormal, li.MsoNormal, div.MsoNormal\n\t{margin:0cm;\n"
+     "<style><!--\n/* Style Definitions */\np.MsoNormal, li.MsoNormal, "
+     "div.MsoNormal\n\t{margin:0cm;\n"
      "\tfont-size:11.0pt;}\n--></style><p class=MsoNormal>Hi,<o:p></o:p></p><p "
      "class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Call me.<o:p></o:p></p>",
      "Hi,\n\nCall me."},
@@ -666,15 +702,19 @@ static const struct {
      "<style type=\"text/css\" style=\"display:none;\"> P {margin-top:0;margin-bottom:0;} </style>"
      "<p>one</p><p>two</p>",
      "one\ntwo"},
-    {"a class's zero margins", "<style>p.tight{margin:0}</style><p class=\"x tight\">a</p><p "
-                               "class=tight>b</p><p>c</p>",
+    {"a class's zero margins",
+     "<style>p.tight{margin:0}</style><p class=\"x tight\">a</p><p "
+     "class=tight>b</p><p>c</p>",
      "a\nb\n\nc"},
-    {"inline zero margins", "<p style=\"margin:0\">a</p><p style=\"margin-top:0;margin-bottom:0\">b"
-                            "</p><p style=\"margin: 0 0 12pt 0\">c</p>d",
+    {"inline zero margins",
+     "<p style=\"margin:0\">a</p><p style=\"margin-top:0;margin-bottom:0\">b"
+     "</p><p style=\"margin: 0 0 12pt 0\">c</p>d",
      "a\nb\nc\n\nd"},
-    {"Outlook list bullets", "<p class=MsoListParagraph><![if !supportLists]><span>1.<span>&nbsp;"
-                             "</span></span><![endif]>First</p>",
-     "1.\xc2\xa0" "First"},
+    {"Outlook list bullets",
+     "<p class=MsoListParagraph><![if !supportLists]><span>1.<span>&nbsp;"
+     "</span></span><![endif]>First</p>",
+     "1.\xc2\xa0"
+     "First"},
     {"Office prefixes", "<p>a<o:p></o:p>b<st1:place>Sydney</st1:place></p>", "abSydney"},
     {"upper case", "<DIV STYLE='DISPLAY:NONE'>x</DIV><P>Y</P><BR>Z", "Y\n\nZ"},
     {"unclosed", "<div><p>unclosed <b>bold", "unclosed bold"},
