@@ -1214,6 +1214,35 @@ marker(const char *s, int fold)
     return m;
 }
 
+/*
+ * unwrap - join lines that a plain-text mail client wrapped at a fixed
+ * width (Gmail and Outlook wrap at 72 to 78 columns): a line of 60 to 80
+ * characters that does not end a sentence is continued by the next one,
+ * unless that one starts a list item. The '\n' becomes a space in place.
+ */
+#define WRAP_MIN 60
+#define WRAP_MAX 80
+static void
+unwrap(char *s, size_t n)
+{
+    size_t start = 0;
+    while (start < n) {
+        char *nl = memchr(s + start, '\n', n - start);
+        if (nl == NULL)
+            break;
+        size_t end = (size_t)(nl - s), chars = 0;
+        for (size_t i = start; i < end; i++)
+            chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+        const char *next = nl + 1;
+        int list = *next == '-' || *next == '*' || strncmp(next, "\xe2\x80\xa2", 3) == 0 ||
+                   (*next >= '0' && *next <= '9' && (next[1] == '.' || next[1] == ')'));
+        if (chars >= WRAP_MIN && chars <= WRAP_MAX && end > start &&
+            !strchr(".!?:;", s[end - 1]) && !list && next < s + n)
+            *nl = ' ';
+        start = end + 1;
+    }
+}
+
 /* clean_body - the text the author meant, see clean.h */
 char *
 clean_body(const char *text, const struct clean_opts *opts)
@@ -1254,6 +1283,7 @@ clean_body(const char *text, const struct clean_opts *opts)
         }
         p = skip_headers(&t, p);
     }
+    unwrap(out, on);
     out[on] = 0;
     text_free(&t);
     xfree(m.end);

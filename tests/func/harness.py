@@ -41,16 +41,20 @@ def diag(text):
 
 
 def is_(got, want, name):
-    if not ok(got == want, name):
+    good = ok(got == want, name)
+    if not good:
         diag("  got:  %r" % (got,))
         diag("  want: %r" % (want,))
+    return good
 
 
 def like(got, pattern, name):
     import re
-    if not ok(got is not None and re.search(pattern, got) is not None, name):
+    good = ok(got is not None and re.search(pattern, got) is not None, name)
+    if not good:
         diag("  got:  %r" % (got,))
         diag("  want: /%s/" % pattern)
+    return good
 
 
 def done():

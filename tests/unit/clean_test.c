@@ -19,6 +19,22 @@ static const struct {
     const char *disclaimer; /* NULL: none */
     const char *want;
 } cases[] = {
+    /* --- plain text wrapped by the client at 72 to 78 columns ------------ */
+    {"Gmail plain text wrapped at 72 columns is joined",
+     "Yes, 2pm works. I'll bring the revised drawings and the variation for the\n"
+     "extra downpipes.\n",
+     NULL, NULL, "Yes, 2pm works. I'll bring the revised drawings and the variation for the extra "
+                 "downpipes."},
+    {"wrapped lines join; a finished sentence, a short line and a list item do not",
+     "Smith St between Victoria Rd and Evans St will be closed to traffic on\n"
+     "Thursday 6 June from 7am to 3pm. Deliveries must use the Evans St gate.\n"
+     "Inner West Council\n"
+     "Bring these three things to the induction on Monday morning, please\n"
+     "- your white card\n",
+     NULL, NULL,
+     "Smith St between Victoria Rd and Evans St will be closed to traffic on Thursday 6 June "
+     "from 7am to 3pm. Deliveries must use the Evans St gate.\nInner West Council\nBring these "
+     "three things to the induction on Monday morning, please\n- your white card"},
     /* --- Outlook --------------------------------------------------------- */
     {"Outlook desktop: signature, disclaimer, From/Sent block",
      "Hi Bob,\r\n"
