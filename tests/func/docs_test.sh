@@ -14,15 +14,25 @@
 #     command (src/ctl/*.c), every global option, every sender setting of
 #     sender_keys[] (src/lib/sender.c) and every exit code of ctl.h is
 #     documented in smsgatectl(8);
+#   - smsgate-lmtpd(8) documents every option of lmtpd_main.c's getopt()
+#     string under OPTIONS, names under CONFIGURATION every key of
+#     conf_keys[] the daemon reads (conf->key in src/lmtpd/*.c and
+#     src/lib/intake.c), and shows every reply "NNN N.N.N" written in
+#     src/lib/intake.c, src/lib/lmtp.c and src/lmtpd/lmtpd_session.c;
+#   - smsgate-lmtpd -n accepts conf/smsgate.conf, also with every key
+#     switched on, and refuses an unknown key with exit 78;
 #   - every page has the sections of STYLE.md point 9 and groff finds
 #     nothing to warn about.
 #
 # Run by tests/run-test from the build directory, with top_srcdir and
-# SMSGATECTL set. POSIX sh, TAP output.
+# top_builddir set (or SMSGATECTL and SMSGATE_LMTPD naming the programs).
+# POSIX sh, TAP output.
 
 srcdir=${top_srcdir:-.}
 ctl=${SMSGATECTL:-${top_builddir:-.}/src/ctl/smsgatectl}
+lmtpd=${SMSGATE_LMTPD:-${top_builddir:-.}/src/lmtpd/smsgate-lmtpd}
 man8=$srcdir/man/smsgatectl.8
+man8l=$srcdir/man/smsgate-lmtpd.8
 man5=$srcdir/man/smsgate.conf.5
 man7=$srcdir/man/smsgate.7
 sample=$srcdir/conf/smsgate.conf
@@ -124,9 +134,19 @@ options=$(cat "$srcdir"/src/ctl/*.c | grep -o '{"[a-z][a-z-]*", [01], NULL}' |
 global_options=$(grep -o 'argv\[i\], "-[-a-z]*"' "$srcdir/src/ctl/ctl_main.c" |
     sed 's/.*"\(-[-a-z]*\)"/\1/' | sort -u)
 exit_codes=$(sed -n 's/^[[:space:]]*CTL_[A-Z_]* = \([0-9][0-9]*\),.*/\1/p' "$srcdir/src/ctl/ctl.h")
+# smsgate-lmtpd: the letters of its getopt() string; the keys it reads; and
+# every reply with an enhanced status code, as a C string literal begins
+# ("550 5.1.2 ...), so that a comment's "RFC 5321 4.1.2" is not taken
+lmtpd_opts=$(sed -n 's/.*getopt(argc, argv, "\([^"]*\)").*/\1/p' "$srcdir/src/lmtpd/lmtpd_main.c" |
+    tr -d ':' | fold -w 1)
+lmtpd_keys=$(cat "$srcdir"/src/lmtpd/*.c "$srcdir/src/lib/intake.c" | grep -o 'conf->[a-z_]*' |
+    sed 's/^conf->//' | sort -u | grep -Fx "$conf_names")
+reply_codes=$(cat "$srcdir/src/lib/intake.c" "$srcdir/src/lib/lmtp.c" "$srcdir/src/lmtpd/lmtpd_session.c" |
+    grep -oE '"[0-9]{3} [0-9]\.[0-9]{1,3}\.[0-9]{1,3}' | tr -d '"' | sort -u)
 
 # an empty list would make every check below pass vacuously
-for what in conf_names conf_defaults conf_ints sender_keys commands options global_options exit_codes; do
+for what in conf_names conf_defaults conf_ints sender_keys commands options global_options exit_codes \
+    lmtpd_opts lmtpd_keys reply_codes; do
     eval "list=\$$what"
     check "the code's $what can be read ($(printf '%s\n' "$list" | wc -l | tr -d ' ') found)" \
         test -n "$list"
@@ -211,9 +231,54 @@ for code in $exit_codes; do
         eval 'printf "%s\n" "$exit_section" | grep -Eq "^\\.B $code\$"'
 done
 
+# --- smsgate-lmtpd(8) ----------------------------------------------------------
+
+# opt_term OPTION - OPTIONS of smsgate-lmtpd(8) has a term for -OPTION: a
+# ".B \-f" or ".BI \-c ..." line right after .TP or .TQ
+opt_term() {
+    sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$man8l" | awk -v o="$1" '
+        BEGIN { re = "^\\.BI? +\\\\-" o "( |$)" }
+        prev ~ /^\.T[PQ]/ && $0 ~ re { f = 1; exit }
+        { prev = $0 }
+        END { exit !f }'
+}
+for opt in $lmtpd_opts; do
+    check "smsgate-lmtpd(8) OPTIONS documents -$opt" opt_term "$opt"
+done
+lmtpd_conf=$(sed -n '/^\.SH CONFIGURATION/,/^\.SH /p' "$man8l")
+for key in $lmtpd_keys; do
+    check "smsgate-lmtpd(8) CONFIGURATION names key $key" has "$lmtpd_conf" "$key"
+done
+while read -r code; do
+    [ -n "$code" ] || continue
+    check "smsgate-lmtpd(8) documents reply $code" grep -qF -- "$code" "$man8l"
+done <<EOF
+$reply_codes
+EOF
+
+if [ -x "$lmtpd" ]; then
+    "$lmtpd" -n -c "$sample" >"$tmp/out" 2>&1
+    rc=$?
+    check "smsgate-lmtpd -n -c conf/smsgate.conf exits 0 (exit $rc)" test "$rc" -eq 0
+    [ "$rc" -eq 0 ] || diag "$(cat "$tmp/out")"
+    sed 's/^#\([a-z_][a-z0-9_]* =\)/\1/' "$sample" >"$tmp/all.conf"
+    "$lmtpd" -n -c "$tmp/all.conf" >"$tmp/out" 2>&1
+    rc=$?
+    check "smsgate-lmtpd -n accepts conf/smsgate.conf with every key switched on (exit $rc)" \
+        test "$rc" -eq 0
+    [ "$rc" -eq 0 ] || diag "$(cat "$tmp/out")"
+    printf 'no_such_key = 1\n' >"$tmp/bad.conf"
+    "$lmtpd" -n -c "$tmp/bad.conf" >/dev/null 2>&1
+    rc=$?
+    check "smsgate-lmtpd -n refuses an unknown key with exit 78 (the checks above can fail)" \
+        test "$rc" -eq 78
+else
+    not_ok "smsgate-lmtpd is built (SMSGATE_LMTPD=$lmtpd)"
+fi
+
 # --- every page ----------------------------------------------------------------
 
-for page in "$man8" "$man5" "$man7"; do
+for page in "$man8" "$man8l" "$man5" "$man7"; do
     name=$(basename "$page")
     missing=
     for section in NAME SYNOPSIS DESCRIPTION OPTIONS CONFIGURATION SECURITY FILES "EXIT STATUS" "SEE ALSO"; do

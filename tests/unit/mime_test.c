@@ -743,6 +743,7 @@ test_html(void)
     free(t);
 }
 
+/* main - corpus, small mails, limits, big mails, HTML */
 int
 main(void)
 {
