@@ -13,14 +13,14 @@ CREATE TABLE sms (
     universe_id     bigint NOT NULL REFERENCES account (id),
     rule_id         bigint REFERENCES sender_rule (id) ON DELETE SET NULL,
     mail_from       text NOT NULL,
-    destination     text NOT NULL CHECK (destination ~ '^[0-9]{8,15}$'),
+    destination     text NOT NULL CHECK (destination ~ '^[0-9]{7,15}$'),
     sender_id       text,                  -- shown to the recipient; NULL: the carrier's default
     body            text NOT NULL,
     encoding        text NOT NULL CHECK (encoding IN ('gsm7', 'ucs2')),
     parts           integer NOT NULL CHECK (parts > 0),
     truncated       boolean NOT NULL DEFAULT false,
-    price           bigint NOT NULL CHECK (price >= 0),    -- what the payer is charged
     charged         bigint NOT NULL CHECK (charged >= 0),  -- the sending account's own price
+    paid            bigint NOT NULL CHECK (paid >= 0),     -- what the payer pays
     status          text NOT NULL DEFAULT 'queued'
                     CHECK (status IN ('queued', 'submitted', 'delivered', 'undeliverable',
                                       'expired', 'rejected')),
@@ -79,7 +79,7 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO sms (key, reservation_id, account_id, universe_id, rule_id, mail_from, destination,
-                     sender_id, body, encoding, parts, truncated, price, charged, notify,
+                     sender_id, body, encoding, parts, truncated, paid, charged, notify,
                      message_id, queue_id, client_address, expires_at)
     VALUES (p_key, r.transfer_id, p_accounts[1], p_universe, p_rule, p_mail_from, p_destination,
             p_sender_id, p_body, p_encoding, p_segments, p_truncated,

@@ -10,6 +10,10 @@ missing=
 for p in $pkgs; do
     dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
 done
+# the unprivileged user the daemons run as (user = in smsgate.conf)
+if [ "$(id -u)" = 0 ] && ! id -u smsgate >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin smsgate
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "install-deps.sh: missing packages:$missing (run as root to install them)" >&2

@@ -165,6 +165,8 @@ ctl_cmd_price(struct ctl *ctl, int argc, char **argv)
               "smsgatectl price ACCOUNT NUMBER [--segments N] [--country CC]");
     char number[PHONE_E164_MAX];
     const char *why;
+    if (ctl_opt(opts, "country") && phone_check_country(ctl_opt(opts, "country"), &why) < 0)
+        ctl_die(CTL_REFUSED, "--country %s: %s", ctl_opt(opts, "country"), why);
     /* the same reading of a number as mail intake's, with an optional country */
     if (phone_parse(pos[1], ctl_opt(opts, "country"), PHONE_INTERNATIONAL, number, &why) !=
         PHONE_OK)
@@ -195,7 +197,7 @@ ctl_cmd_price(struct ctl *ctl, int argc, char **argv)
     json_object_object_add(o, "price", ctl_amount_json(q.lv[0].price));
     json_object_object_add(o, "total", ctl_amount_json(quote_total(&q, 0)));
     json_object_object_add(o, "payer", json_object_new_string(q.lv[q.payer].handle));
-    json_object_object_add(o, "charged", ctl_amount_json(quote_total(&q, q.payer)));
+    json_object_object_add(o, "paid", ctl_amount_json(quote_total(&q, q.payer)));
     json_object *levels = json_object_new_array();
     for (int i = 0; i < q.n; i++) {
         json_object *l = json_object_new_object();

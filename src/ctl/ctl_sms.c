@@ -2,7 +2,8 @@
  * ctl_sms.c - smsgatectl sms list | sms show
  *
  * What was queued: the number, the text, its encoding and parts, what the
- * payer pays and what the sending account is charged, the status and its
+ * sending account is charged (its own price) and what the payer pays, the
+ * status and its
  * history, and where its reservation stands in the ledger.
  */
 #include "config.h"
@@ -13,7 +14,7 @@
 
 #include "ctl.h"
 
-static const char *const sms_amounts[] = {"price", "charged", NULL};
+static const char *const sms_amounts[] = {"charged", "paid", NULL};
 
 /* sms_list - newest first */
 static int
@@ -43,7 +44,7 @@ sms_list(struct ctl *ctl, int argc, char **argv)
         ctl, "sms list",
         "SELECT s.id, to_char(s.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,"
         " a.handle AS account, '+' || s.destination AS destination, s.parts, s.encoding,"
-        " s.price, s.charged, s.status"
+        " s.charged, s.paid, s.status"
         " FROM sms s JOIN account a ON a.id = s.account_id"
         " WHERE ($1::text IS NULL OR a.handle = $1) AND ($2::text IS NULL OR s.status = $2)"
         " ORDER BY s.id DESC LIMIT $3",
@@ -67,7 +68,7 @@ sms_show(struct ctl *ctl, int argc, char **argv)
         ctl, "sms show",
         "SELECT s.id, a.handle AS account, p.handle AS payer, s.mail_from,"
         " '+' || s.destination AS destination, s.sender_id, s.body AS text, s.encoding, s.parts,"
-        " s.truncated, s.price, s.charged, s.status,"
+        " s.truncated, s.charged, s.paid, s.status,"
         " CASE (SELECT kind FROM transfer t WHERE t.reservation_id = s.reservation_id"
         "  AND t.kind IN ('post', 'void')) WHEN 'post' THEN 'posted' WHEN 'void' THEN 'voided'"
         "  ELSE 'pending' END AS reservation,"
@@ -107,5 +108,5 @@ ctl_cmd_sms(struct ctl *ctl, int argc, char **argv)
         return sms_list(ctl, argc - 1, argv + 1);
     if (strcmp(verb, "show") == 0)
         return sms_show(ctl, argc - 1, argv + 1);
-    ctl_die(CTL_USAGE, "usage: smsgatectl sms list [--account A] [--status S] | sms show ID");
+    ctl_die(CTL_USAGE, "usage: smsgatectl sms list [--account A] [--status S] [--limit N] | sms show ID");
 }

@@ -77,10 +77,12 @@ split_rcpt(const char *rcpt, char *local, size_t lsize, char *domain, size_t dsi
     domain[i] = 0;
     /* a quoted local part "0412 345 678" is read without its quotes */
     if (local[0] == '"') {
-        size_t n = strlen(local);
+        size_t n = strlen(local), o = 0;
         if (n >= 2 && local[n - 1] == '"') {
-            memmove(local, local + 1, n - 2);
-            local[n - 2] = 0;
+            for (size_t k = 1; k + 1 < n; k++)
+                if (local[k] != ' ')
+                    local[o++] = local[k];
+            local[o] = 0;
         }
     }
     return 0;
@@ -190,17 +192,16 @@ rule_find(struct db *db, long long universe, const char *mail_from, struct rule 
     return 1;
 }
 
-/* trusted_ids - our own authserv-id and the configured ones */
+/*
+ * trusted_ids - our own authserv-id (when set: the milter strips forged
+ * copies of it) and the configured ones. Nothing is trusted by default: a
+ * header anyone could have written in their mail client proves nothing.
+ */
 static char *
 trusted_ids(const struct conf *conf)
 {
-    char host[256] = "";
-    const char *own = conf->authserv_id;
-    if (own == NULL || *own == 0) {
-        gethostname(host, sizeof(host) - 1);
-        own = host;
-    }
-    return xasprintf("%s, %s", own, conf->trusted_authserv_ids ? conf->trusted_authserv_ids : "");
+    return xasprintf("%s, %s", conf->authserv_id ? conf->authserv_id : "",
+                     conf->trusted_authserv_ids ? conf->trusted_authserv_ids : "");
 }
 
 /*

@@ -408,7 +408,25 @@ decode_words(const char *raw)
 static char *
 header_value(const struct field *f)
 {
-    char *raw = unfold(f), *v = decode_words(raw);
+    /*
+     * Structured fields that decide trust are never RFC 2047 decoded (the
+     * RFCs allow no encoded words in them): a decoded forgery would read
+     * like a real Authentication-Results while slipping past the plain-text
+     * header_checks a postmaster uses to strip forged ones.
+     */
+    static const char *const raw_fields[] = {"Authentication-Results", "X-SMS-Token"};
+    int decode = 1;
+    for (size_t i = 0; i < sizeof(raw_fields) / sizeof(raw_fields[0]); i++)
+        if (f->nlen == strlen(raw_fields[i]) && strncasecmp(f->name, raw_fields[i], f->nlen) == 0)
+            decode = 0;
+    char *raw = unfold(f), *v;
+    if (decode) {
+        v = decode_words(raw);
+    } else {
+        struct buf b = {0};
+        charset_put(&b, utf8_valid(raw, strlen(raw)) ? "utf-8" : "windows-1252", raw, strlen(raw));
+        v = b.s ? b.s : xstrdup("");
+    }
     for (unsigned char *p = (unsigned char *)v; *p; p++)
         if ((*p < ' ' && *p != '\t') || *p == 0x7f)
             *p = ' ';

@@ -16,6 +16,7 @@
 static const char *msg_prog = "smsgate";
 static int msg_syslog;
 static int msg_level;
+static int msg_both;
 
 /* msg_init - choose the program name and the destination */
 void
@@ -25,6 +26,13 @@ msg_init(const char *progname, int use_syslog)
     msg_syslog = use_syslog;
     if (use_syslog)
         openlog(progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* msg_stderr_too - a daemon's start-up errors reach the terminal too */
+void
+msg_stderr_too(int on)
+{
+    msg_both = on;
 }
 
 /* msg_verbose_set - debug lines are printed at level 1 and above */
@@ -46,8 +54,12 @@ static void
 msg_vlog(int prio, const char *tag, const char *fmt, va_list ap)
 {
     if (msg_syslog) {
-        vsyslog(prio, fmt, ap);
-        return;
+        va_list copy;
+        va_copy(copy, ap);
+        vsyslog(prio, fmt, copy);
+        va_end(copy);
+        if (!msg_both)
+            return;
     }
     fprintf(stderr, "%s: %s", msg_prog, tag);
     vfprintf(stderr, fmt, ap);

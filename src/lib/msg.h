@@ -11,6 +11,8 @@
  */
 void msg_init(const char *progname, int use_syslog);
 void msg_verbose_set(int level);
+/* msg_stderr_too - with syslog, also write to stderr (until a daemon detaches) */
+void msg_stderr_too(int on);
 int msg_verbose_get(void);
 
 void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -139,7 +139,7 @@ same_secret(const char *a, const char *b)
 
 /*
  * token_given - the token a message carries, blanks around it dropped
- * (fresh memory, NULL for none): the X-SMS-Token header when present,
+ * (fresh memory, NULL for none): the first non-empty X-SMS-Token header,
  * else a "token=" first word of the subject.
  */
 static char *
@@ -153,7 +153,8 @@ token_given(const struct mime_text *m)
             size_t len = strlen(v);
             while (len > 0 && strchr(" \t\r\n", v[len - 1]))
                 len--;
-            return xstrndup(v, len);
+            if (len > 0) /* an empty header leaves the subject to say it */
+                return xstrndup(v, len);
         }
     xfree(trust_subject_token(m->subject, &tok));
     return tok;
@@ -170,7 +171,9 @@ header_results(const struct trust_input *in, const char **method_r)
         if (strcasecmp(in->m->headers[h].name, "Authentication-Results") != 0)
             continue;
         struct authres ar;
-        if (authres_parse(in->m->headers[h].value, &ar) < 0 ||
+        /* RFC 8601 has no encoded words: one is a forgery dressed to slip past header_checks */
+        if (strstr(in->m->headers[h].value, "=?") != NULL ||
+            authres_parse(in->m->headers[h].value, &ar) < 0 ||
             !in_list(ar.authserv_id, in->trusted_ids))
             continue;
         for (int i = 0; i < ar.n; i++) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -72,12 +73,17 @@ main(int argc, char **argv)
     if (optind != argc)
         usage();
     msg_init("smsgate-lmtpd", !foreground && !check);
+    msg_stderr_too(1); /* until detached: whoever started us sees why it failed */
     msg_verbose_set(verbose);
 
     char *error;
     struct conf *conf = conf_load(conf_path, &error);
     if (conf == NULL || check_conf(conf, &error) < 0)
         msg_fatal(78, "%s", error);
+    if (geteuid() == 0 && getpwnam(conf->user) == NULL)
+        msg_fatal(78, "user \"%s\" does not exist (set user = in smsgate.conf)", conf->user);
+    if (strncmp(conf->lmtp_listen, "unix:/", 6) != 0 && strncmp(conf->lmtp_listen, "inet:", 5) != 0)
+        msg_fatal(78, "lmtp_listen = %s: expected unix:/path or inet:host:port", conf->lmtp_listen);
     if (check) {
         printf("smsgate-lmtpd: configuration %s is valid\n", conf->path ? conf->path : "(built-in defaults)");
         conf_free(conf);
@@ -91,6 +97,8 @@ main(int argc, char **argv)
     /* the pid file is written while we may still be root, like Postfix's */
     if (!foreground && daemon_detach() < 0)
         msg_fatal(71, "cannot detach into the background");
+    if (!foreground)
+        msg_stderr_too(0);
     if (daemon_pidfile(conf->pid_file, &error) < 0)
         msg_fatal(73, "pid_file: %s", error);
     if (daemon_drop(conf->user, &error) < 0)

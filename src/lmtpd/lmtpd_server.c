@@ -126,8 +126,12 @@ peer_name(struct server *s, struct sockaddr_storage *sa, char *buf, size_t size)
         snprintf(buf, size, "unix");
     else if (sa->ss_family == AF_INET)
         inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
-    else if (sa->ss_family == AF_INET6)
+    else if (sa->ss_family == AF_INET6) {
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+        /* an IPv4 client of an IPv6 listener: compare it as the IPv4 address it is */
+        if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, '.'))
+            memmove(buf, buf + 7, strlen(buf + 7) + 1);
+    }
     else
         snprintf(buf, size, "unknown");
 }

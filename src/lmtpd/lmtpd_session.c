@@ -284,7 +284,7 @@ cmd_data(struct session *ss)
     d.kept = xmalloc(d.limit + 1);
     /* the sender is part of the key: the same bytes from another sender are another mail */
     sha256_update(&d.sha, strlen(ss->mail_from) + 1, (const uint8_t *)ss->mail_from);
-    reply(ss, "354 2.0.0 End data with <CR><LF>.<CR><LF>");
+    reply(ss, "354 End data with <CR><LF>.<CR><LF>");
     if (!read_data(ss, &d)) {
         msg_info("client=%s lost connection during DATA, nothing delivered", ss->peer);
         xfree(d.kept);

@@ -52,7 +52,7 @@ ctl topup acme 100 --ref INV-7 >/dev/null
 ctl transfer acme acme-sales 10 >/dev/null
 check "acme available: 100 - 10 + 5 credit" "$(ctl --json balance acme | python3 -c 'import json,sys; print(json.load(sys.stdin)["available"])')" "95.00"
 check "price for acme-sales: 0.04 * 1.25 + 0.01" "$(ctl --json price acme-sales +61412345678 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["price"], d["payer"], d["carrier_cost"])')" "0.06 acme-sales 0.04"
-check "acme-ops is paid for by acme" "$(ctl --json price acme-ops 61412345678 --segments 3 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["payer"], d["charged"], [l["earns"] for l in d["levels"]])')" "acme 0.15 [None, None, '0.03']"
+check "acme-ops is paid for by acme" "$(ctl --json price acme-ops 61412345678 --segments 3 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["payer"], d["paid"], [l["earns"] for l in d["levels"]])')" "acme 0.15 [None, None, '0.03']"
 check "a national number read with --country" "$(ctl --json price acme 0412-345.678 --country au | python3 -c 'import json,sys; print(json.load(sys.stdin)["destination"])')" "61412345678"
 ctl topup acme 100 --ref INV-7 >"$SMSGATE_TMP/out"
 check "a top-up with the same --ref is applied once" "$(grep -c 'already applied' "$SMSGATE_TMP/out")" "1"
@@ -112,7 +112,7 @@ refused 65 'already belongs to acme-sales' sender add alice@acme.test acme
 refused 65 'limit=0' sender set alice@acme.test limit=0
 refused 65 'national number' price acme 0412345678
 refused 65 'no carrier cost' price acme +447911123456
-refused 65 'national number\|country' price acme 0412345678 --country XX
+refused 65 'country XX' price acme 0412345678 --country XX
 refused 64 'unknown command' frobnicate
 refused 64 'usage' topup acme
 refused 64 'unknown option --bogus' account list --bogus

@@ -37,7 +37,7 @@ is_(rr, ["250 2.1.5 Ok"], "RCPT accepted")
 like(dr[0], r"^250 2\.0\.0 <0412345678@sms\.acme\.test> SMS \d+ queued: 1 part, 0\.058$",
      "DATA: 250 with the SMS id, parts and price")
 sms1 = dr[0].split()[4]
-row = sql("SELECT destination, body, encoding, parts, price, charged, client_address, queue_id "
+row = sql("SELECT destination, body, encoding, parts, paid, charged, client_address, queue_id "
           "FROM sms WHERE id = %s" % sms1)
 is_(row, "61412345678|Meeting moved to 3pm.|gsm7|1|58000|58000|192.0.2.10|4Q1abc",
     "the SMS row: number, cleaned text, encoding, parts, price, XFORWARD client and queue id")
@@ -82,6 +82,11 @@ like(dr[0], r"^550 5\.7\.1 .*not authenticated as its sender rule requires \(one
 forged = "Authentication-Results: evil.test; auth=pass smtp.auth=alice@acme.test\n"
 rr, dr = c.transaction("alice@acme.test", [RCPT], mail("", "Forged!", extra_headers=forged))
 like(dr[0], r"^550 5\.7\.1 ", "a result from an untrusted authserv-id does not count")
+
+encoded = ("Authentication-Results: =?utf-8?q?smsgate.test=3B_auth=3Dpass_smtp.auth=3D"
+           "alice@acme.test?=\n")
+rr, dr = c.transaction("alice@acme.test", [RCPT], mail("", "Encoded forgery", extra_headers=encoded))
+like(dr[0], r"^550 5\.7\.1 ", "an Authentication-Results hidden in an RFC 2047 word does not count")
 
 # no usable text
 rr, dr = c.transaction("alice@acme.test", [RCPT],
