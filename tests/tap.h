@@ -10,8 +10,7 @@
 static int tap_n, tap_failed;
 
 /* ok - one test point; returns cond so callers can add diagnostics */
-static inline int __attribute__((format(printf, 2, 3)))
-ok(int cond, const char *fmt, ...)
+static inline int __attribute__((format(printf, 2, 3))) ok(int cond, const char *fmt, ...)
 {
     va_list ap;
     printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
@@ -26,8 +25,7 @@ ok(int cond, const char *fmt, ...)
 }
 
 /* diag - a comment line */
-static inline void __attribute__((format(printf, 1, 2)))
-diag(const char *fmt, ...)
+static inline void __attribute__((format(printf, 1, 2))) diag(const char *fmt, ...)
 {
     va_list ap;
     printf("# ");
@@ -61,8 +59,7 @@ done_testing(void)
 }
 
 /* bail - give up the whole test file */
-static inline void __attribute__((noreturn, format(printf, 1, 2)))
-bail(const char *fmt, ...)
+static inline void __attribute__((noreturn, format(printf, 1, 2))) bail(const char *fmt, ...)
 {
     va_list ap;
     printf("Bail out! ");

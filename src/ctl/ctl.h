@@ -61,7 +61,8 @@ void ctl_begin(struct ctl *ctl);
 void ctl_commit(struct ctl *ctl);
 /* ctl_run - run a statement or die; returns the result */
 PGresult *ctl_run(struct ctl *ctl, const char *what, const char *sql, int n, const char *const *p);
-#define CTL_RUN(ctl, what, sql, ...) ctl_run((ctl), (what), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
+#define CTL_RUN(ctl, what, sql, ...)                                                               \
+    ctl_run((ctl), (what), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
 
 /* output: one JSON value, printed as JSON or as a human table */
 void ctl_print(struct ctl *ctl, json_object *obj);

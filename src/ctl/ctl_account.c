@@ -32,8 +32,8 @@ static const char account_usage[] =
     " [--charge-on accept|delivery]";
 
 static const char *const account_amounts[] = {"credit_limit", "margin_percent", "margin_fixed",
-                                              "daily_cap", "monthly_cap", "posted", "pending",
-                                              "available", NULL};
+                                              "daily_cap",    "monthly_cap",    "posted",
+                                              "pending",      "available",      NULL};
 
 /* valid_handle - what the schema's CHECK says, with a message */
 static void
@@ -89,9 +89,11 @@ account_args_parse(struct account_args *a, int argc, char **argv, int is_set)
     check_choice("--billing", a->billing, "own", "parent");
     check_choice("--charge-on", a->charge_on, "accept", "delivery");
     a->credit = money_opt("--credit-limit", ctl_opt(a->opts, "credit-limit"), AMOUNT_ALLOW_ZERO, 0);
-    a->pct = money_opt("--margin-percent", ctl_opt(a->opts, "margin-percent"), AMOUNT_ALLOW_ZERO, 0);
+    a->pct =
+        money_opt("--margin-percent", ctl_opt(a->opts, "margin-percent"), AMOUNT_ALLOW_ZERO, 0);
     a->fixed = money_opt("--margin-fixed", ctl_opt(a->opts, "margin-fixed"), AMOUNT_ALLOW_ZERO, 0);
-    a->daily = money_opt("--daily-cap", ctl_opt(a->opts, "daily-cap"), AMOUNT_POSITIVE_ONLY, is_set);
+    a->daily =
+        money_opt("--daily-cap", ctl_opt(a->opts, "daily-cap"), AMOUNT_POSITIVE_ONLY, is_set);
     a->monthly =
         money_opt("--monthly-cap", ctl_opt(a->opts, "monthly-cap"), AMOUNT_POSITIVE_ONLY, is_set);
     if (a->pct && atoll(a->pct) > 1000LL * AMOUNT_SCALE)
@@ -170,8 +172,8 @@ account_add(struct ctl *ctl, int argc, char **argv)
 
     ctl_begin(ctl);
     const char *parent = a.parent ? a.parent : "operator";
-    PGresult *res = CTL_RUN(ctl, "account add", "SELECT id, status FROM account WHERE handle = $1 FOR UPDATE",
-                            parent);
+    PGresult *res = CTL_RUN(ctl, "account add",
+                            "SELECT id, status FROM account WHERE handle = $1 FOR UPDATE", parent);
     if (PQntuples(res) != 1)
         ctl_die(CTL_REFUSED, "no parent account \"%s\" (see smsgatectl account list)", parent);
     if (strcmp(db_value(res, 0, 1), "closed") == 0)
@@ -212,11 +214,12 @@ account_set(struct ctl *ctl, int argc, char **argv)
     long long id = ctl_account_id(ctl, handle);
     char sid[24];
     snprintf(sid, sizeof(sid), "%lld", id);
-    PGresult *res = CTL_RUN(ctl, "account set",
-                  "SELECT a.parent_id, a.billing, l.credits_posted - l.debits_posted,"
-                  " l.debits_pending FROM account a JOIN ledger_account l ON l.account_id = a.id"
-                  " WHERE a.id = $1 FOR UPDATE OF a, l",
-                  sid);
+    PGresult *res =
+        CTL_RUN(ctl, "account set",
+                "SELECT a.parent_id, a.billing, l.credits_posted - l.debits_posted,"
+                " l.debits_pending FROM account a JOIN ledger_account l ON l.account_id = a.id"
+                " WHERE a.id = $1 FOR UPDATE OF a, l",
+                sid);
     int is_root = db_value(res, 0, 0) == NULL;
     int was_own = strcmp(db_value(res, 0, 1), "own") == 0;
     long long posted = db_int64(res, 0, 2), pending = db_int64(res, 0, 3);
@@ -269,7 +272,8 @@ account_set(struct ctl *ctl, int argc, char **argv)
                   " credit_limit = coalesce($4::bigint, credit_limit),"
                   " margin_percent = coalesce($5::bigint, margin_percent),"
                   " margin_fixed = coalesce($6::bigint, margin_fixed),"
-                  " daily_cap = CASE WHEN $7::text IS NULL THEN daily_cap ELSE nullif($7::text, '')::bigint END,"
+                  " daily_cap = CASE WHEN $7::text IS NULL THEN daily_cap ELSE nullif($7::text, "
+                  "'')::bigint END,"
                   " monthly_cap = CASE WHEN $8::text IS NULL THEN monthly_cap"
                   "  ELSE nullif($8::text, '')::bigint END,"
                   " charge_on = coalesce($9, charge_on) WHERE id = $1",
@@ -296,11 +300,12 @@ account_status(struct ctl *ctl, const char *verb, int argc, char **argv)
     long long id = ctl_account_id(ctl, pos[0]);
     char sid[24];
     snprintf(sid, sizeof(sid), "%lld", id);
-    PGresult *res = CTL_RUN(ctl, "account", "SELECT a.status, a.parent_id IS NULL,"
-                                            " l.credits_posted - l.debits_posted, l.debits_pending"
-                                            " FROM account a JOIN ledger_account l"
-                                            " ON l.account_id = a.id WHERE a.id = $1"
-                                            " FOR UPDATE OF a, l",
+    PGresult *res = CTL_RUN(ctl, "account",
+                            "SELECT a.status, a.parent_id IS NULL,"
+                            " l.credits_posted - l.debits_posted, l.debits_pending"
+                            " FROM account a JOIN ledger_account l"
+                            " ON l.account_id = a.id WHERE a.id = $1"
+                            " FOR UPDATE OF a, l",
                             sid);
     int closed = strcmp(db_value(res, 0, 0), "closed") == 0;
     int is_root = db_value(res, 0, 1)[0] == 't';
@@ -355,19 +360,19 @@ account_list(struct ctl *ctl, int argc, char **argv)
      * Start at the children of P (or at the root) and descend unless only
      * the children were asked for; depth-first order, indented with --tree.
      */
-    PGresult *res = CTL_RUN(
-        ctl, "account list",
-        "WITH RECURSIVE t AS (SELECT id, 0 AS depth, ARRAY[handle] AS path FROM account"
-        "  WHERE parent_id IS NOT DISTINCT FROM $1::bigint"
-        "  UNION ALL SELECT a.id, t.depth + 1, t.path || a.handle FROM account a"
-        "  JOIN t ON a.parent_id = t.id WHERE $2 AND t.depth < 10000)"
-        " SELECT CASE WHEN $3 THEN repeat('  ', t.depth) ELSE '' END || a.handle AS handle,"
-        " p.handle AS parent, a.billing, a.status, a.credit_limit, a.margin_percent,"
-        " a.margin_fixed, a.daily_cap, a.monthly_cap,"
-        " l.credits_posted - l.debits_posted AS posted, l.debits_pending AS pending"
-        " FROM t JOIN account a ON a.id = t.id LEFT JOIN account p ON p.id = a.parent_id"
-        " JOIN ledger_account l ON l.account_id = a.id ORDER BY t.path",
-        parent ? sid : NULL, (tree || !parent) ? "t" : "f", tree ? "t" : "f");
+    PGresult *res =
+        CTL_RUN(ctl, "account list",
+                "WITH RECURSIVE t AS (SELECT id, 0 AS depth, ARRAY[handle] AS path FROM account"
+                "  WHERE parent_id IS NOT DISTINCT FROM $1::bigint"
+                "  UNION ALL SELECT a.id, t.depth + 1, t.path || a.handle FROM account a"
+                "  JOIN t ON a.parent_id = t.id WHERE $2 AND t.depth < 10000)"
+                " SELECT CASE WHEN $3 THEN repeat('  ', t.depth) ELSE '' END || a.handle AS handle,"
+                " p.handle AS parent, a.billing, a.status, a.credit_limit, a.margin_percent,"
+                " a.margin_fixed, a.daily_cap, a.monthly_cap,"
+                " l.credits_posted - l.debits_posted AS posted, l.debits_pending AS pending"
+                " FROM t JOIN account a ON a.id = t.id LEFT JOIN account p ON p.id = a.parent_id"
+                " JOIN ledger_account l ON l.account_id = a.id ORDER BY t.path",
+                parent ? sid : NULL, (tree || !parent) ? "t" : "f", tree ? "t" : "f");
     json_object *rows = ctl_rows(res, account_amounts);
     PQclear(res);
     ctl_print(ctl, rows);

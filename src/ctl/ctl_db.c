@@ -21,7 +21,8 @@ ctl_cmd_db(struct ctl *ctl, int argc, char **argv)
     if (strcmp(pos[0], "migrate") == 0) {
         int applied;
         if (migrate_apply(db, &applied) < 0)
-            ctl_db_die(ctl, "migration failed, the database stays at the last migration that completed");
+            ctl_db_die(ctl,
+                       "migration failed, the database stays at the last migration that completed");
         json_object *o = json_object_new_object();
         json_object_object_add(o, "applied", json_object_new_int(applied));
         json_object_object_add(o, "version", json_object_new_int(migrate_current(db)));

@@ -93,8 +93,8 @@ ctl_cmd_domain(struct ctl *ctl, int argc, char **argv)
     if (strcmp(verb, "del") == 0) {
         char *pos[1];
         ctl_parse(argc - 1, argv + 1, NULL, pos, 1, 1, "smsgatectl domain del DOMAIN");
-        PGresult *res = CTL_RUN(ctl, "domain del", "DELETE FROM domain WHERE name = lower($1)",
-                                pos[0]);
+        PGresult *res =
+            CTL_RUN(ctl, "domain del", "DELETE FROM domain WHERE name = lower($1)", pos[0]);
         int n = atoi(PQcmdTuples(res));
         PQclear(res);
         if (n == 0)

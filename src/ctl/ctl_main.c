@@ -24,10 +24,18 @@ static const struct {
     const char *name;
     int (*run)(struct ctl *, int, char **);
 } commands[] = {
-    {"db", ctl_cmd_db},           {"account", ctl_cmd_account}, {"domain", ctl_cmd_domain},
-    {"sender", ctl_cmd_sender},   {"rate", ctl_cmd_rate},       {"topup", ctl_cmd_topup},
-    {"transfer", ctl_cmd_transfer}, {"balance", ctl_cmd_balance}, {"price", ctl_cmd_price},
-    {"ledger", ctl_cmd_ledger},   {"report", ctl_cmd_report},   {"sms", ctl_cmd_sms},
+    {"db", ctl_cmd_db},
+    {"account", ctl_cmd_account},
+    {"domain", ctl_cmd_domain},
+    {"sender", ctl_cmd_sender},
+    {"rate", ctl_cmd_rate},
+    {"topup", ctl_cmd_topup},
+    {"transfer", ctl_cmd_transfer},
+    {"balance", ctl_cmd_balance},
+    {"price", ctl_cmd_price},
+    {"ledger", ctl_cmd_ledger},
+    {"report", ctl_cmd_report},
+    {"sms", ctl_cmd_sms},
 };
 
 static void

@@ -44,8 +44,8 @@ movement_print(struct ctl *ctl, enum ledger_status st, struct ledger_result *r, 
     ctl_commit(ctl);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "transfer", json_object_new_int64(r->transfer_id));
-    json_object_object_add(o, "status",
-                           json_object_new_string(st == LEDGER_REPLAY ? "already applied" : "applied"));
+    json_object_object_add(
+        o, "status", json_object_new_string(st == LEDGER_REPLAY ? "already applied" : "applied"));
     json_object_object_add(o, "from", json_object_new_string(from));
     json_object_object_add(o, "to", json_object_new_string(to));
     json_object_object_add(o, "amount", ctl_amount_json(r->amount));
@@ -58,8 +58,8 @@ movement_print(struct ctl *ctl, enum ledger_status st, struct ledger_result *r, 
 static void
 check_holder(struct ctl *ctl, const char *handle, const char *role)
 {
-    PGresult *res = CTL_RUN(ctl, "transfer", "SELECT billing, status FROM account WHERE handle = $1",
-                            handle);
+    PGresult *res =
+        CTL_RUN(ctl, "transfer", "SELECT billing, status FROM account WHERE handle = $1", handle);
     if (strcmp(db_value(res, 0, 1), "closed") == 0)
         ctl_die(CTL_REFUSED, "%s is closed", handle);
     if (strcmp(db_value(res, 0, 0), "parent") == 0)
@@ -135,8 +135,8 @@ ctl_cmd_balance(struct ctl *ctl, int argc, char **argv)
         ctl_db_die(ctl, "balance");
     char sid[24];
     snprintf(sid, sizeof(sid), "%lld", id);
-    PGresult *res = CTL_RUN(ctl, "balance",
-                            "SELECT billing, daily_cap, monthly_cap FROM account WHERE id = $1", sid);
+    PGresult *res = CTL_RUN(
+        ctl, "balance", "SELECT billing, daily_cap, monthly_cap FROM account WHERE id = $1", sid);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "account", json_object_new_string(pos[0]));
     json_object_object_add(o, "billing", json_object_new_string(db_value(res, 0, 0)));
@@ -201,8 +201,8 @@ ctl_cmd_price(struct ctl *ctl, int argc, char **argv)
     json_object *levels = json_object_new_array();
     for (int i = 0; i < q.n; i++) {
         json_object *l = json_object_new_object();
-        const char *role = i == q.payer ? (i == 0 ? "sender, payer" : "payer")
-                           : i < q.payer ? "sender"
+        const char *role = i == q.payer   ? (i == 0 ? "sender, payer" : "payer")
+                           : i < q.payer  ? "sender"
                            : i == q.n - 1 ? "root"
                                           : "ancestor";
         if (i > 0 && i < q.payer)
@@ -213,14 +213,12 @@ ctl_cmd_price(struct ctl *ctl, int argc, char **argv)
         json_object_object_add(l, "total", ctl_amount_json(quote_total(&q, i)));
         json_object_object_add(l, "from",
                                json_object_new_string(q.lv[i].has_rate ? "rate" : "margin"));
-        json_object_object_add(l, "prefix", q.lv[i].has_rate
-                                                ? json_object_new_string(q.lv[i].rate_prefix)
-                                                : NULL);
+        json_object_object_add(
+            l, "prefix", q.lv[i].has_rate ? json_object_new_string(q.lv[i].rate_prefix) : NULL);
         /* what this account is credited when the SMS is paid */
-        json_object_object_add(l, "earns",
-                               i > q.payer ? ctl_amount_json(quote_total(&q, i - 1) -
-                                                             quote_total(&q, i))
-                                           : NULL);
+        json_object_object_add(
+            l, "earns",
+            i > q.payer ? ctl_amount_json(quote_total(&q, i - 1) - quote_total(&q, i)) : NULL);
         json_object_array_add(levels, l);
     }
     json_object_object_add(o, "carrier_cost", ctl_amount_json(quote_total(&q, q.n - 1)));
@@ -250,11 +248,12 @@ rate_set(struct ctl *ctl, int argc, char **argv)
     ctl_lock_tree(ctl);
     char sid[24];
     snprintf(sid, sizeof(sid), "%lld", ctl_account_id(ctl, pos[0]));
-    PGresult *res = CTL_RUN(ctl, "rate set",
-                  "INSERT INTO rate (account_id, prefix, price) VALUES ($1, $2, $3)"
-                  " ON CONFLICT (account_id, prefix) DO UPDATE SET price = excluded.price,"
-                  " updated_at = now()",
-                  sid, prefix, sprice);
+    PGresult *res =
+        CTL_RUN(ctl, "rate set",
+                "INSERT INTO rate (account_id, prefix, price) VALUES ($1, $2, $3)"
+                " ON CONFLICT (account_id, prefix) DO UPDATE SET price = excluded.price,"
+                " updated_at = now()",
+                sid, prefix, sprice);
     PQclear(res);
     ctl_check_prices(ctl);
     ctl_commit(ctl);
@@ -294,8 +293,9 @@ ctl_cmd_rate(struct ctl *ctl, int argc, char **argv)
         ctl_lock_tree(ctl);
         char sid[24];
         snprintf(sid, sizeof(sid), "%lld", ctl_account_id(ctl, pos[0]));
-        PGresult *res = CTL_RUN(ctl, "rate del", "DELETE FROM rate WHERE account_id = $1 AND prefix = $2",
-                      sid, pos[1][0] == '+' ? pos[1] + 1 : pos[1]);
+        PGresult *res =
+            CTL_RUN(ctl, "rate del", "DELETE FROM rate WHERE account_id = $1 AND prefix = $2", sid,
+                    pos[1][0] == '+' ? pos[1] + 1 : pos[1]);
         if (atoi(PQcmdTuples(res)) == 0)
             ctl_die(CTL_REFUSED, "%s has no rate for %s", pos[0], pos[1]);
         PQclear(res);

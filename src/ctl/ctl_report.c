@@ -42,7 +42,7 @@ csv_field(const char *s, int last)
 int
 ctl_cmd_report(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_opt opts[] = {{"parent", 1, NULL}, {"since", 1, NULL}, {"until", 1, NULL},
+    struct ctl_opt opts[] = {{"parent", 1, NULL}, {"since", 1, NULL},  {"until", 1, NULL},
                              {"by", 1, NULL},     {"format", 1, NULL}, {NULL, 0, NULL}};
     const char *usage = "smsgatectl report usage [--parent P] [--since DATE] [--until DATE]"
                         " [--by child|day|destination] [--format table|csv|json]";
@@ -87,8 +87,8 @@ ctl_cmd_report(struct ctl *ctl, int argc, char **argv)
         " sum(CASE WHEN payer_depth < depth THEN child_price - parent_price ELSE 0 END) AS margin"
         " FROM x GROUP BY ROLLUP (1) ORDER BY 1 NULLS LAST",
         key, by);
-    PGresult *res = CTL_RUN(ctl, "report usage (dates are YYYY-MM-DD or ISO 8601 times, UTC)",
-                            sql, sid, since, until);
+    PGresult *res = CTL_RUN(ctl, "report usage (dates are YYYY-MM-DD or ISO 8601 times, UTC)", sql,
+                            sid, since, until);
     xfree(sql);
     int n = PQntuples(res);
     /* ROLLUP's last row (key NULL) is the total */

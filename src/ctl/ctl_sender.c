@@ -131,8 +131,9 @@ sender_add(struct ctl *ctl, int argc, char **argv)
                   " WHERE r.universe_id = $1 AND r.pattern = $2",
                   universe, pattern);
     if (PQntuples(res) > 0)
-        ctl_die(CTL_REFUSED, "%s already belongs to %s in this universe: a pattern belongs to one "
-                             "account only",
+        ctl_die(CTL_REFUSED,
+                "%s already belongs to %s in this universe: a pattern belongs to one "
+                "account only",
                 pattern, db_value(res, 0, 0));
     PQclear(res);
 

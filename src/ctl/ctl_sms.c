@@ -32,23 +32,25 @@ sms_list(struct ctl *ctl, int argc, char **argv)
         ctl_die(CTL_USAGE, "--limit: a number from 1 to 1000000");
     if (acc)
         ctl_account_id(ctl, acc);
-    static const char *const statuses[] = {"queued",        "submitted", "delivered",
-                                           "undeliverable", "expired",   "rejected", NULL};
+    static const char *const statuses[] = {"queued",  "submitted", "delivered", "undeliverable",
+                                           "expired", "rejected",  NULL};
     int known = status == NULL;
     for (int i = 0; statuses[i] && !known; i++)
         known = strcmp(status, statuses[i]) == 0;
     if (!known)
-        ctl_die(CTL_REFUSED, "--status %s: one of queued, submitted, delivered, undeliverable, "
-                             "expired, rejected", status);
-    PGresult *res = CTL_RUN(
-        ctl, "sms list",
-        "SELECT s.id, to_char(s.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,"
-        " a.handle AS account, '+' || s.destination AS destination, s.parts, s.encoding,"
-        " s.charged, s.paid, s.status"
-        " FROM sms s JOIN account a ON a.id = s.account_id"
-        " WHERE ($1::text IS NULL OR a.handle = $1) AND ($2::text IS NULL OR s.status = $2)"
-        " ORDER BY s.id DESC LIMIT $3",
-        acc, status, limit);
+        ctl_die(CTL_REFUSED,
+                "--status %s: one of queued, submitted, delivered, undeliverable, "
+                "expired, rejected",
+                status);
+    PGresult *res =
+        CTL_RUN(ctl, "sms list",
+                "SELECT s.id, to_char(s.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,"
+                " a.handle AS account, '+' || s.destination AS destination, s.parts, s.encoding,"
+                " s.charged, s.paid, s.status"
+                " FROM sms s JOIN account a ON a.id = s.account_id"
+                " WHERE ($1::text IS NULL OR a.handle = $1) AND ($2::text IS NULL OR s.status = $2)"
+                " ORDER BY s.id DESC LIMIT $3",
+                acc, status, limit);
     ctl_print(ctl, ctl_rows(res, sms_amounts));
     PQclear(res);
     return CTL_OK;
@@ -62,8 +64,7 @@ sms_show(struct ctl *ctl, int argc, char **argv)
     ctl_parse(argc, argv, NULL, pos, 1, 1, "smsgatectl sms show ID");
     size_t len = strlen(pos[0]);
     if (len == 0 || len > 18 || strspn(pos[0], "0123456789") != len)
-        ctl_die(CTL_REFUSED, "\"%s\" is not an SMS id (a number, see smsgatectl sms list)",
-                pos[0]);
+        ctl_die(CTL_REFUSED, "\"%s\" is not an SMS id (a number, see smsgatectl sms list)", pos[0]);
     PGresult *res = CTL_RUN(
         ctl, "sms show",
         "SELECT s.id, a.handle AS account, p.handle AS payer, s.mail_from,"
@@ -108,5 +109,6 @@ ctl_cmd_sms(struct ctl *ctl, int argc, char **argv)
         return sms_list(ctl, argc - 1, argv + 1);
     if (strcmp(verb, "show") == 0)
         return sms_show(ctl, argc - 1, argv + 1);
-    ctl_die(CTL_USAGE, "usage: smsgatectl sms list [--account A] [--status S] [--limit N] | sms show ID");
+    ctl_die(CTL_USAGE,
+            "usage: smsgatectl sms list [--account A] [--status S] [--limit N] | sms show ID");
 }

@@ -1236,8 +1236,8 @@ unwrap(char *s, size_t n)
         const char *next = nl + 1;
         int list = *next == '-' || *next == '*' || strncmp(next, "\xe2\x80\xa2", 3) == 0 ||
                    (*next >= '0' && *next <= '9' && (next[1] == '.' || next[1] == ')'));
-        if (chars >= WRAP_MIN && chars <= WRAP_MAX && end > start &&
-            !strchr(".!?:;", s[end - 1]) && !list && next < s + n)
+        if (chars >= WRAP_MIN && chars <= WRAP_MAX && end > start && !strchr(".!?:;", s[end - 1]) &&
+            !list && next < s + n)
             *nl = ' ';
         start = end + 1;
     }

@@ -27,7 +27,8 @@ const struct conf_key conf_keys[] = {
     {"db_statement_timeout", CONF_INT, "30000", 0, 3600000, F(db_statement_timeout),
      "milliseconds a statement may run, 0 for no limit", NULL},
     {"user", CONF_STR, "smsgate", 0, 0, F(user),
-     "unprivileged user the daemons run as once their sockets are open (when started as root)", NULL},
+     "unprivileged user the daemons run as once their sockets are open (when started as root)",
+     NULL},
     {"pid_file", CONF_STR, "", 0, 0, F(pid_file), "file to write the daemon's process id to", NULL},
     {"lmtp_listen", CONF_STR, "unix:/run/smsgate/lmtp.sock", 0, 0, F(lmtp_listen),
      "where smsgate-lmtpd listens: unix:/path or inet:host:port", NULL},
@@ -36,7 +37,8 @@ const struct conf_key conf_keys[] = {
     {"lmtp_timeout", CONF_INT, "300", 1, 86400, F(lmtp_timeout),
      "seconds an LMTP client may stay silent before it is disconnected", NULL},
     {"xforward_clients", CONF_STR, "unix, 127.0.0.1, ::1", 0, 0, F(xforward_clients),
-     "clients allowed to send XFORWARD: \"unix\" for the Unix socket, addresses or CIDR blocks", NULL},
+     "clients allowed to send XFORWARD: \"unix\" for the Unix socket, addresses or CIDR blocks",
+     NULL},
     {"message_size_limit", CONF_INT, "33554432", 1024, 2147483647, F(message_size_limit),
      "largest message accepted, in bytes", NULL},
     {"recipient_limit", CONF_INT, "1000", 1, 100000, F(recipient_limit),
@@ -46,9 +48,12 @@ const struct conf_key conf_keys[] = {
     {"mime_depth_limit", CONF_INT, "20", 1, 64, F(mime_depth_limit),
      "nesting of MIME multiparts and attached messages followed", NULL},
     {"mime_scan_limit", CONF_INT, "1048576", 65536, 2147483647, F(mime_scan_limit),
-     "bytes from the start of a message kept to find its text; the rest is counted, not stored", NULL},
+     "bytes from the start of a message kept to find its text; the rest is counted, not stored",
+     NULL},
     {"authserv_id", CONF_STR, "", 0, 0, F(authserv_id),
-     "authserv-id that smsgate-milter stamps its Authentication-Results with; empty: none (until the milter runs, no own results are trusted)", NULL},
+     "authserv-id that smsgate-milter stamps its Authentication-Results with; empty: none (until "
+     "the milter runs, no own results are trusted)",
+     NULL},
     {"trusted_authserv_ids", CONF_STR, "", 0, 0, F(trusted_authserv_ids),
      "further authserv-ids (OpenDKIM, OpenDMARC) whose Authentication-Results are trusted", NULL},
     {"insufficient_credit", CONF_STR, "refuse", 0, 0, F(insufficient_credit),
@@ -167,8 +172,8 @@ conf_load(const char *path, char **error_r)
                 *error_r = xasprintf("%s:%d: %s: %s (allowed %ld..%ld)", file, lineno, key, why,
                                      k->min, k->max);
             else
-                *error_r = xasprintf("%s:%d: %s = %s: %s (%s)", file, lineno, key, value, why,
-                                     k->choices);
+                *error_r =
+                    xasprintf("%s:%d: %s = %s: %s (%s)", file, lineno, key, value, why, k->choices);
             break;
         }
     }

@@ -9,26 +9,26 @@
  * it in; readers keep the one they started with (OpenDKIM's approach).
  */
 struct conf {
-    char *path;          /* file it came from, or NULL for built-in defaults */
-    char *database;      /* libpq connection string */
-    int db_connect_timeout; /* seconds */
+    char *path;               /* file it came from, or NULL for built-in defaults */
+    char *database;           /* libpq connection string */
+    int db_connect_timeout;   /* seconds */
     int db_statement_timeout; /* milliseconds, 0 = none */
-    char *user;          /* run as this user after opening sockets */
-    char *pid_file;      /* "" for none */
+    char *user;               /* run as this user after opening sockets */
+    char *pid_file;           /* "" for none */
     /* smsgate-lmtpd */
-    char *lmtp_listen;   /* unix:/path or inet:host:port */
+    char *lmtp_listen; /* unix:/path or inet:host:port */
     int lmtp_max_connections;
-    int lmtp_timeout;    /* seconds without a byte from the client */
+    int lmtp_timeout; /* seconds without a byte from the client */
     char *xforward_clients;
     int message_size_limit;
     int recipient_limit;
     int line_length_limit;
     int mime_depth_limit;
     int mime_scan_limit;
-    char *authserv_id;   /* "" for this host's name */
+    char *authserv_id; /* "" for this host's name */
     char *trusted_authserv_ids;
     char *insufficient_credit; /* refuse | defer */
-    int sms_validity;    /* seconds an SMS may wait for a carrier */
+    int sms_validity;          /* seconds an SMS may wait for a carrier */
 };
 
 /* One row of the key table; exported so tests and `-n` can list every key. */

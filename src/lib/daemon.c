@@ -81,7 +81,8 @@ listen_inet(const char *spec, int backlog, char **error_r)
         host[colon - spec] = 0;
         port = colon + 1;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai;
     int gai = getaddrinfo(*host ? host : NULL, port, &hints, &ai);

@@ -187,8 +187,7 @@ db_rollback(struct db *db)
 int
 db_alive(const struct db *db)
 {
-    return PQstatus(db->conn) == CONNECTION_OK &&
-           PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+    return PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 }
 
 const char *

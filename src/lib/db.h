@@ -23,7 +23,8 @@ void db_close(struct db *db);
  */
 PGresult *db_exec(struct db *db, const char *sql, int nparams, const char *const *params);
 #define DB_NARGS(...) ((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)))
-#define DB_EXEC(db, sql, ...) db_exec((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
+#define DB_EXEC(db, sql, ...)                                                                      \
+    db_exec((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
 
 /*
  * db_exec_static - db_exec for the hot paths: the statement is prepared on

@@ -131,8 +131,8 @@ intake_rcpt(struct db *db, const char *rcpt, long long *universe_r, char reply[I
         return -1;
     }
     if (pr == PHONE_NOT_A_NUMBER) {
-        snprintf(reply, INTAKE_REPLY_MAX, "550 5.1.3 <%s>: \"%s\" is not a phone number: %s",
-                 rcpt, local, why);
+        snprintf(reply, INTAKE_REPLY_MAX, "550 5.1.3 <%s>: \"%s\" is not a phone number: %s", rcpt,
+                 local, why);
         return -1;
     }
     return 0;
@@ -223,7 +223,8 @@ compose(const struct rule *r, const struct mime_text *m, char **sender_id_r)
     if (strcmp(r->content, "subject") == 0) {
         text = xstrdup(subject);
     } else if (strcmp(r->content, "both") == 0) {
-        text = *subject && *body ? xasprintf("%s\n%s", subject, body) : xstrdup(*subject ? subject : body);
+        text = *subject && *body ? xasprintf("%s\n%s", subject, body)
+                                 : xstrdup(*subject ? subject : body);
     } else {
         text = xstrdup(body);
         if (r->subject_sender_id && *subject)
@@ -286,18 +287,19 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
               *m->mail_from ? m->mail_from : "the null sender", domain);
     have_rule = 1;
     trusted = trusted_ids(m->conf);
-    struct trust_input ti = {r.auth,          r.networks, r.token,   m->mail_from,
+    struct trust_input ti = {r.auth,         r.networks, r.token, m->mail_from,
                              m->client_addr, trusted,    m->mime};
     if (!trust_check(&ti, &method))
         REPLY(550,
-              "550 5.7.1 <%s>: sender %s is not authenticated as its sender rule requires (one of: %s)",
+              "550 5.7.1 <%s>: sender %s is not authenticated as its sender rule requires (one of: "
+              "%s)",
               rcpt, m->mail_from, r.auth_text);
     if (strcmp(r.status, "active") != 0)
         REPLY(550, "550 5.7.1 <%s>: account %s is %s", rcpt, r.handle, r.status);
 
     /* the number, with the rule's country and policy */
-    switch (phone_parse(local, r.country, r.numbers_local ? PHONE_LOCAL : PHONE_INTERNATIONAL,
-                        e164, &why)) {
+    switch (phone_parse(local, r.country, r.numbers_local ? PHONE_LOCAL : PHONE_INTERNATIONAL, e164,
+                        &why)) {
     case PHONE_OK:
         break;
     case PHONE_NOT_ALLOWED:
@@ -316,8 +318,10 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
               "disclaimer are removed",
               rcpt);
     if (subject_sid && !valid_sender_id(subject_sid))
-        REPLY(550, "550 5.7.1 <%s>: the subject \"%.40s\" is no sender ID (at most 11 letters and digits)",
-              rcpt, subject_sid);
+        REPLY(
+            550,
+            "550 5.7.1 <%s>: the subject \"%.40s\" is no sender ID (at most 11 letters and digits)",
+            rcpt, subject_sid);
     if (sms_encode(text, r.translit, r.limit, strcmp(r.over_limit, "refuse") == 0, &enc) == 1)
         REPLY(550, "550 5.3.4 <%s>: message too long: %d parts, the limit is %d", rcpt,
               enc.full_parts, r.limit);
@@ -332,7 +336,8 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
     char *key = xasprintf("sms:%s:%lld:%s", m->digest, universe, e164);
     struct ledger_result lr = {0};
     struct ledger_args la;
-    enum ledger_status st = ledger_prepare(db, strtoll(r.account, NULL, 10), e164, enc.parts, &la, &lr);
+    enum ledger_status st =
+        ledger_prepare(db, strtoll(r.account, NULL, 10), e164, enc.parts, &la, &lr);
     long long id = 0;
     if (st == LEDGER_OK) {
         char suni[24], validity[24];
@@ -342,12 +347,10 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
             "SELECT status, sms_id, detail FROM sg_intake($1, $2, $3, $4, $5, $6, $7, $8, $9,"
             " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
         PGresult *res = DB_EXEC_STATIC(
-            db, sql,
-            key, la.payer, e164, la.prefix, la.segments, la.accounts, la.prices, suni, r.id,
-            m->mail_from, subject_sid ? subject_sid : r.sender_id, enc.text,
+            db, sql, key, la.payer, e164, la.prefix, la.segments, la.accounts, la.prices, suni,
+            r.id, m->mail_from, subject_sid ? subject_sid : r.sender_id, enc.text,
             enc.coding == SMS_UCS2 ? "ucs2" : "gsm7", enc.truncated ? "t" : "f", r.notify,
-            m->mime->message_id ? m->mime->message_id : "", m->queue_id, m->client_addr,
-            validity);
+            m->mime->message_id ? m->mime->message_id : "", m->queue_id, m->client_addr, validity);
         if (res == NULL) {
             st = LEDGER_ERROR;
         } else {

@@ -190,9 +190,9 @@ ledger_move(struct db *db, const char *key, const char *kind, long long from_id,
     if (strcmp(status, "replay") == 0)
         return LEDGER_REPLAY;
     if (strcmp(status, "conflict") == 0)
-        return refuse(r, LEDGER_CONFLICT,
-                      xasprintf("reference already used for a different transfer (id %lld)",
-                                r->transfer_id));
+        return refuse(
+            r, LEDGER_CONFLICT,
+            xasprintf("reference already used for a different transfer (id %lld)", r->transfer_id));
     struct ledger_balance b;
     char have[AMOUNT_STRLEN], want[AMOUNT_STRLEN];
     if (ledger_balance(db, from_id, &b) < 0)
@@ -204,16 +204,16 @@ ledger_move(struct db *db, const char *key, const char *kind, long long from_id,
 
 /* ledger_topup - funding -> account */
 enum ledger_status
-ledger_topup(struct db *db, const char *key, long long account_id, amount_t amount,
-             const char *ref, struct ledger_result *r)
+ledger_topup(struct db *db, const char *key, long long account_id, amount_t amount, const char *ref,
+             struct ledger_result *r)
 {
     return ledger_move(db, key, "topup", 0, account_id, amount, ref, r);
 }
 
 /* ledger_allocate - parent <-> child */
 enum ledger_status
-ledger_allocate(struct db *db, const char *key, long long from_id, long long to_id,
-                amount_t amount, const char *ref, struct ledger_result *r)
+ledger_allocate(struct db *db, const char *key, long long from_id, long long to_id, amount_t amount,
+                const char *ref, struct ledger_result *r)
 {
     return ledger_move(db, key, "allocate", from_id, to_id, amount, ref, r);
 }
@@ -224,15 +224,15 @@ ledger_balance(struct db *db, long long account_id, struct ledger_balance *b)
 {
     char id[24];
     snprintf(id, sizeof(id), "%lld", account_id);
-    PGresult *res = DB_EXEC(
-        db,
-        "SELECT l.credits_posted - l.debits_posted, l.debits_pending, a.credit_limit,"
-        " coalesce((SELECT amount FROM spend WHERE account_id = a.id AND period = 'd'"
-        "  AND period_start = (now() AT TIME ZONE 'UTC')::date), 0),"
-        " coalesce((SELECT amount FROM spend WHERE account_id = a.id AND period = 'm'"
-        "  AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0)"
-        " FROM account a JOIN ledger_account l ON l.account_id = a.id WHERE a.id = $1",
-        id);
+    PGresult *res =
+        DB_EXEC(db,
+                "SELECT l.credits_posted - l.debits_posted, l.debits_pending, a.credit_limit,"
+                " coalesce((SELECT amount FROM spend WHERE account_id = a.id AND period = 'd'"
+                "  AND period_start = (now() AT TIME ZONE 'UTC')::date), 0),"
+                " coalesce((SELECT amount FROM spend WHERE account_id = a.id AND period = 'm'"
+                "  AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0)"
+                " FROM account a JOIN ledger_account l ON l.account_id = a.id WHERE a.id = $1",
+                id);
     if (res == NULL)
         return -1;
     if (PQntuples(res) != 1) {

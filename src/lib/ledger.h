@@ -26,16 +26,16 @@ enum ledger_refusal {
     LEDGER_INSUFFICIENT, /* the payer's available funds do not cover it */
     LEDGER_DAILY_CAP,
     LEDGER_MONTHLY_CAP,
-    LEDGER_CONFLICT,     /* key already used for a different movement */
-    LEDGER_RESOLVED,     /* post of a voided reservation, or void of a posted one */
-    LEDGER_UNKNOWN,      /* no such reservation */
+    LEDGER_CONFLICT, /* key already used for a different movement */
+    LEDGER_RESOLVED, /* post of a voided reservation, or void of a posted one */
+    LEDGER_UNKNOWN,  /* no such reservation */
 };
 
 struct ledger_result {
     enum ledger_refusal refusal;
-    char *reason;           /* allocated, for a person; NULL on success */
-    long long transfer_id;  /* the reservation or the transfer */
-    amount_t amount;        /* what the payer is charged (reserve) */
+    char *reason;          /* allocated, for a person; NULL on success */
+    long long transfer_id; /* the reservation or the transfer */
+    amount_t amount;       /* what the payer is charged (reserve) */
 };
 
 void ledger_result_free(struct ledger_result *r);
@@ -84,10 +84,10 @@ enum ledger_status ledger_allocate(struct db *db, const char *key, long long fro
                                    struct ledger_result *r);
 
 struct ledger_balance {
-    amount_t posted;       /* credits - debits, posted */
-    amount_t pending;      /* reservations not yet resolved */
+    amount_t posted;  /* credits - debits, posted */
+    amount_t pending; /* reservations not yet resolved */
     amount_t credit_limit;
-    amount_t available;    /* posted - pending + credit_limit */
+    amount_t available; /* posted - pending + credit_limit */
     amount_t spent_today, spent_month;
 };
 

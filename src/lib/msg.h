@@ -20,8 +20,7 @@ void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* msg_fatal - log and exit(status); only at start-up */
-void msg_fatal(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
+void msg_fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* msg_panic - a broken internal invariant: log and abort() */
 void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

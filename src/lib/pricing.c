@@ -122,8 +122,8 @@ pricing_check_tree(const struct price_node *nodes, int n, struct pricing_violati
                     }
                 } else if (defined[p]) {
                     defined[i] = 1;
-                    price[i] = pricing_margin(price[p], nodes[i].margin_percent,
-                                              nodes[i].margin_fixed);
+                    price[i] =
+                        pricing_margin(price[p], nodes[i].margin_percent, nodes[i].margin_fixed);
                 }
             }
         }

@@ -57,8 +57,8 @@ struct price_node {
 };
 
 struct pricing_violation {
-    int node;                              /* the child priced below its parent */
-    char prefix[PRICING_PREFIX_MAX];       /* for destinations starting with */
+    int node;                        /* the child priced below its parent */
+    char prefix[PRICING_PREFIX_MAX]; /* for destinations starting with */
     amount_t price, parent_price;
 };
 

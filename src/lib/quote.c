@@ -57,8 +57,7 @@ quote_get(struct db *db, long long account_id, const char *destination, int segm
 
     memset(q, 0, sizeof(*q));
     *reason_r = NULL;
-    if (dlen == 0 || dlen >= PRICING_PREFIX_MAX ||
-        strspn(destination, "0123456789") != dlen) {
+    if (dlen == 0 || dlen >= PRICING_PREFIX_MAX || strspn(destination, "0123456789") != dlen) {
         *reason_r = xasprintf("\"%s\" is not an E.164 number (up to 15 digits)", destination);
         return QUOTE_REFUSED;
     }
@@ -146,16 +145,17 @@ int
 quote_check_tree(struct db *db, char **reason_r)
 {
     /* parents first: the recursive walk yields the tree breadth first */
-    PGresult *acc = DB_EXEC(db, "WITH RECURSIVE t AS ("
-                                " SELECT id, parent_id, 0 AS depth FROM account WHERE parent_id IS NULL"
-                                " UNION ALL SELECT a.id, a.parent_id, t.depth + 1"
-                                " FROM account a JOIN t ON a.parent_id = t.id WHERE t.depth < 10000)"
-                                " SELECT t.id, t.parent_id, a.margin_percent, a.margin_fixed, a.handle"
-                                " FROM t JOIN account a USING (id) ORDER BY t.depth, t.id");
+    PGresult *acc =
+        DB_EXEC(db, "WITH RECURSIVE t AS ("
+                    " SELECT id, parent_id, 0 AS depth FROM account WHERE parent_id IS NULL"
+                    " UNION ALL SELECT a.id, a.parent_id, t.depth + 1"
+                    " FROM account a JOIN t ON a.parent_id = t.id WHERE t.depth < 10000)"
+                    " SELECT t.id, t.parent_id, a.margin_percent, a.margin_fixed, a.handle"
+                    " FROM t JOIN account a USING (id) ORDER BY t.depth, t.id");
     if (acc == NULL)
         return -1;
-    PGresult *rat = db_exec(db, "SELECT account_id, prefix, price FROM rate ORDER BY account_id",
-                            0, NULL);
+    PGresult *rat =
+        db_exec(db, "SELECT account_id, prefix, price FROM rate ORDER BY account_id", 0, NULL);
     if (rat == NULL) {
         PQclear(acc);
         return -1;
@@ -198,7 +198,8 @@ quote_check_tree(struct db *db, char **reason_r)
     if (bad) {
         char a[AMOUNT_STRLEN], b[AMOUNT_STRLEN];
         int p = nodes[v.node].parent;
-        *reason_r = xasprintf("%s would be priced %s per segment for +%s, below its parent %s at %s: a child is never "
+        *reason_r = xasprintf("%s would be priced %s per segment for +%s, below its parent %s at "
+                              "%s: a child is never "
                               "priced below its parent",
                               PQgetvalue(acc, v.node, 4), amount_format(v.price, a), v.prefix,
                               PQgetvalue(acc, p, 4), amount_format(v.parent_price, b));

@@ -8,7 +8,7 @@
 struct quote {
     struct price_level *lv; /* [0] the sender ... [n - 1] the root */
     int n;
-    int payer;    /* index into lv */
+    int payer; /* index into lv */
     int segments;
     char destination[PRICING_PREFIX_MAX]; /* E.164 digits, no '+' */
 };

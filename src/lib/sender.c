@@ -20,24 +20,25 @@
 #include "xalloc.h"
 
 const char *const sender_keys[] = {
-    "auth",     "networks",          "token",     "country", "numbers", "limit",
-    "over_limit", "content",         "subject_sender_id", "sender_id", "notify", "replies",
-    "history",  "translit",          "end_marker", "disclaimer", NULL,
+    "auth",       "networks",          "token",     "country", "numbers", "limit",   "over_limit",
+    "content",    "subject_sender_id", "sender_id", "notify",  "replies", "history", "translit",
+    "end_marker", "disclaimer",        NULL,
 };
 
-static const char *const auth_names[] = {"sasl", "network", "dkim",    "spf",
-                                         "dmarc", "token",  "address", NULL};
+static const char *const auth_names[] = {"sasl",  "network", "dkim",    "spf",
+                                         "dmarc", "token",   "address", NULL};
 
 /* Domains where anyone can open an address: never claimable whole. */
 static const char *const webmail_domains[] = {
-    "gmail.com",     "googlemail.com", "outlook.com",  "hotmail.com",   "hotmail.co.uk",
-    "live.com",      "msn.com",        "yahoo.com",    "yahoo.co.uk",   "yahoo.com.au",
-    "ymail.com",     "icloud.com",     "me.com",       "mac.com",       "aol.com",
-    "gmx.com",       "gmx.de",         "gmx.net",      "web.de",        "mail.com",
-    "protonmail.com", "proton.me",     "pm.me",        "zoho.com",      "yandex.com",
-    "yandex.ru",     "mail.ru",        "qq.com",       "163.com",       "126.com",
-    "bigpond.com",   "optusnet.com.au", "fastmail.com", "tutanota.com", "hey.com",
-    NULL,
+    "gmail.com",      "googlemail.com", "outlook.com", "hotmail.com",
+    "hotmail.co.uk",  "live.com",       "msn.com",     "yahoo.com",
+    "yahoo.co.uk",    "yahoo.com.au",   "ymail.com",   "icloud.com",
+    "me.com",         "mac.com",        "aol.com",     "gmx.com",
+    "gmx.de",         "gmx.net",        "web.de",      "mail.com",
+    "protonmail.com", "proton.me",      "pm.me",       "zoho.com",
+    "yandex.com",     "yandex.ru",      "mail.ru",     "qq.com",
+    "163.com",        "126.com",        "bigpond.com", "optusnet.com.au",
+    "fastmail.com",   "tutanota.com",   "hey.com",     NULL,
 };
 
 static void
@@ -64,9 +65,9 @@ sender_rule_init(struct sender_rule *r)
 void
 sender_rule_free(struct sender_rule *r)
 {
-    char **strs[] = {&r->pattern, &r->auth,   &r->networks,  &r->token,
-                     &r->country, &r->numbers, &r->over_limit, &r->content,
-                     &r->sender_id, &r->notify, &r->end_marker, &r->disclaimer};
+    char **strs[] = {&r->pattern,   &r->auth,    &r->networks,   &r->token,
+                     &r->country,   &r->numbers, &r->over_limit, &r->content,
+                     &r->sender_id, &r->notify,  &r->end_marker, &r->disclaimer};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         xfree(*strs[i]);
         *strs[i] = NULL;
@@ -168,7 +169,9 @@ sender_cidr_valid(const char *s)
         return 0;
     memcpy(addr, s, len);
     addr[len] = 0;
-    int max = inet_pton(AF_INET, addr, buf) == 1 ? 32 : inet_pton(AF_INET6, addr, buf) == 1 ? 128 : 0;
+    int max = inet_pton(AF_INET, addr, buf) == 1    ? 32
+              : inet_pton(AF_INET6, addr, buf) == 1 ? 128
+                                                    : 0;
     if (max == 0)
         return 0;
     if (slash == NULL)
@@ -333,8 +336,8 @@ sender_set(struct sender_rule *r, const char *key, const char *value, char **err
 int
 sender_key_is_switch(const char *key)
 {
-    return one_of(key, (const char *const[]){"subject_sender_id", "replies", "history",
-                                             "translit", NULL});
+    return one_of(
+        key, (const char *const[]){"subject_sender_id", "replies", "history", "translit", NULL});
 }
 
 /* sender_get - one setting as text */
@@ -357,10 +360,17 @@ sender_get(const struct sender_rule *r, const char *key, char *buf, int size)
     const struct {
         const char *k;
         const char *v;
-    } strs[] = {{"auth", r->auth},         {"networks", r->networks},     {"token", r->token},
-                {"country", r->country},   {"numbers", r->numbers},       {"over_limit", r->over_limit},
-                {"content", r->content},   {"sender_id", r->sender_id},   {"notify", r->notify},
-                {"end_marker", r->end_marker}, {"disclaimer", r->disclaimer}};
+    } strs[] = {{"auth", r->auth},
+                {"networks", r->networks},
+                {"token", r->token},
+                {"country", r->country},
+                {"numbers", r->numbers},
+                {"over_limit", r->over_limit},
+                {"content", r->content},
+                {"sender_id", r->sender_id},
+                {"notify", r->notify},
+                {"end_marker", r->end_marker},
+                {"disclaimer", r->disclaimer}};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (strcmp(key, strs[i].k) == 0)
             s = strs[i].v;

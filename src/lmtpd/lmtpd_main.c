@@ -32,7 +32,8 @@ check_conf(const struct conf *conf, char **error_r)
     int rc = 0;
     for (char *t = strtok_r(copy, ", \t", &save); t && rc == 0; t = strtok_r(NULL, ", \t", &save))
         if (strcmp(t, "unix") != 0 && !sender_cidr_valid(t)) {
-            *error_r = xasprintf("xforward_clients: \"%s\" is not unix, an address or a CIDR block", t);
+            *error_r =
+                xasprintf("xforward_clients: \"%s\" is not unix, an address or a CIDR block", t);
             rc = -1;
         }
     xfree(copy);
@@ -85,7 +86,8 @@ main(int argc, char **argv)
     if (strncmp(conf->lmtp_listen, "unix:/", 6) != 0 && strncmp(conf->lmtp_listen, "inet:", 5) != 0)
         msg_fatal(78, "lmtp_listen = %s: expected unix:/path or inet:host:port", conf->lmtp_listen);
     if (check) {
-        printf("smsgate-lmtpd: configuration %s is valid\n", conf->path ? conf->path : "(built-in defaults)");
+        printf("smsgate-lmtpd: configuration %s is valid\n",
+               conf->path ? conf->path : "(built-in defaults)");
         conf_free(conf);
         return 0;
     }

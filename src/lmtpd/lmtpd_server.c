@@ -131,8 +131,7 @@ peer_name(struct server *s, struct sockaddr_storage *sa, char *buf, size_t size)
         /* an IPv4 client of an IPv6 listener: compare it as the IPv4 address it is */
         if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, '.'))
             memmove(buf, buf + 7, strlen(buf + 7) + 1);
-    }
-    else
+    } else
         snprintf(buf, size, "unknown");
 }
 

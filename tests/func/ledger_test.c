@@ -170,9 +170,11 @@ main(void)
                  "ent,1,3,0.12,0.00,0.03\n"
                  "reseller,2,3,0.1125,0.00,0.0225\n",
                  "operator's usage by child (m5 is still pending: not counted)");
-    check_report("--parent ent", "child,sms,segments,charged,paid,margin\ndept,1,3,0.132,0.12,0.00\n",
+    check_report("--parent ent",
+                 "child,sms,segments,charged,paid,margin\ndept,1,3,0.132,0.12,0.00\n",
                  "ent paid for dept's traffic, priced 0.132 to invoice");
-    check_report("--parent dept", "child,sms,segments,charged,paid,margin\nteam,1,3,0.132,0.00,0.00\n",
+    check_report("--parent dept",
+                 "child,sms,segments,charged,paid,margin\nteam,1,3,0.132,0.00,0.00\n",
                  "dept neither paid nor earned");
     check_report("--parent operator --by destination",
                  "destination,sms,segments,charged,paid,margin\n+614,3,6,0.2325,0.00,0.0525\n",
@@ -182,7 +184,8 @@ main(void)
     fx_must("account set client2 --daily-cap 0.15");
     is_int(reserve("c1", "client2", "61412345678", 1, &r), LEDGER_OK, "0.06 + 0.06 within 0.15");
     long long c1 = r.transfer_id;
-    is_int(reserve("c2", "client2", "61412345678", 1, &r), LEDGER_REFUSED, "0.18 would pass the cap");
+    is_int(reserve("c2", "client2", "61412345678", 1, &r), LEDGER_REFUSED,
+           "0.18 would pass the cap");
     is_int(r.refusal, LEDGER_DAILY_CAP, "... refused for the daily cap");
     ok(r.reason && strstr(r.reason, "client2"), "... naming client2: %s", r.reason);
     ledger_result_free(&r);
@@ -220,7 +223,8 @@ main(void)
     is_int(r.refusal, LEDGER_INACTIVE, "... refused as inactive");
     ledger_result_free(&r);
     fx_must("account resume reseller");
-    is_int(reserve("u1", "client", "4479460000000", 1, &r), LEDGER_REFUSED, "no carrier cost for +44");
+    is_int(reserve("u1", "client", "4479460000000", 1, &r), LEDGER_REFUSED,
+           "no carrier cost for +44");
     is_int(r.refusal, LEDGER_UNPRICED, "... refused as unpriced");
     ledger_result_free(&r);
 

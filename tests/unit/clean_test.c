@@ -23,8 +23,9 @@ static const struct {
     {"Gmail plain text wrapped at 72 columns is joined",
      "Yes, 2pm works. I'll bring the revised drawings and the variation for the\n"
      "extra downpipes.\n",
-     NULL, NULL, "Yes, 2pm works. I'll bring the revised drawings and the variation for the extra "
-                 "downpipes."},
+     NULL, NULL,
+     "Yes, 2pm works. I'll bring the revised drawings and the variation for the extra "
+     "downpipes."},
     {"wrapped lines join; a finished sentence, a short line and a list item do not",
      "Smith St between Victoria Rd and Evans St will be closed to traffic on\n"
      "Thursday 6 June from 7am to 3pm. Deliveries must use the Evans St gate.\n"
