@@ -50,6 +50,31 @@ static inline void __attribute__((format(printf, 1, 2))) diag(const char *fmt, .
             diag("  got \"%s\", want \"%s\"", g_ ? g_ : "(null)", w_ ? w_ : "(null)");             \
     } while (0)
 
+/*
+ * vis - a test input as printable text for a description: control bytes
+ * as \xHH, long ones cut with "...". Four rotating buffers, so one
+ * description may show several inputs.
+ */
+static inline const char *
+vis(const char *s)
+{
+    static char bufs[4][256];
+    static int next;
+    char *buf = bufs[next++ % 4];
+    size_t o = 0;
+    if (s == NULL)
+        return "(null)";
+    for (; *s && o + 8 < sizeof(bufs[0]); s++)
+        if ((unsigned char)*s >= 0x20 && *s != 0x7f)
+            buf[o++] = *s;
+        else
+            o += (size_t)snprintf(buf + o, sizeof(bufs[0]) - o, "\\x%02x", (unsigned char)*s);
+    if (*s)
+        o += (size_t)snprintf(buf + o, sizeof(bufs[0]) - o, "...");
+    buf[o] = 0;
+    return buf;
+}
+
 /* done_testing - the plan at the end; exit status for the harness */
 static inline int
 done_testing(void)

@@ -13,21 +13,6 @@
 #include "amount.h"
 #include "tap.h"
 
-/* vis - input as printable text for a test description */
-static const char *
-vis(const char *s)
-{
-    static char buf[256];
-    size_t o = 0;
-    for (; *s && o + 5 < sizeof(buf); s++)
-        if (*s >= 0x20 && *s < 0x7f)
-            buf[o++] = *s;
-        else
-            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", (unsigned char)*s);
-    buf[o] = 0;
-    return buf;
-}
-
 #define REFUSED (-1)
 
 static const struct {

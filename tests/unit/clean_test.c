@@ -421,22 +421,6 @@ static const struct {
     {"Folded\r\n subject", "Folded subject"},
 };
 
-/* vis - a string as printable text for a test description */
-static const char *
-vis(const char *s)
-{
-    static char buf[256];
-    size_t o = 0;
-
-    for (; *s && o + 5 < sizeof(buf); s++)
-        if ((unsigned char)*s >= 0x20 && *s != 0x7f)
-            buf[o++] = *s;
-        else
-            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", (unsigned char)*s);
-    buf[o] = 0;
-    return buf;
-}
-
 /* test_cases - every row of the table, and no output longer than its input */
 static void
 test_cases(void)

@@ -15,23 +15,6 @@
 #include "lmtp.h"
 #include "tap.h"
 
-/* vis - input as printable text for a test description */
-static const char *
-vis(const char *s)
-{
-    static char buf[160];
-    size_t o = 0;
-    for (; *s && o + 8 < sizeof(buf); s++)
-        if (*s >= 0x20 && *s < 0x7f)
-            buf[o++] = *s;
-        else
-            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", (unsigned char)*s);
-    if (*s)
-        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "...");
-    buf[o] = 0;
-    return buf;
-}
-
 /* --- lmtp_parse ---------------------------------------------------------- */
 
 #define OK NULL /* no reply: the command is accepted */

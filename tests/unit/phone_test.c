@@ -17,23 +17,6 @@
 #define INTL PHONE_INTERNATIONAL
 #define LOCAL PHONE_LOCAL
 
-/* vis - input as printable text for a test description */
-static const char *
-vis(const char *s)
-{
-    static char buf[256];
-    size_t o = 0;
-    if (s == NULL)
-        return "(null)";
-    for (; *s && o + 5 < sizeof(buf); s++)
-        if (*s >= 0x20 && *s < 0x7f)
-            buf[o++] = *s;
-        else
-            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", (unsigned char)*s);
-    buf[o] = 0;
-    return buf;
-}
-
 static const char *
 result_name(enum phone_result r)
 {

@@ -10,23 +10,6 @@
 #include "sender.h"
 #include "tap.h"
 
-/* vis - input as printable text for a test description */
-static const char *
-vis(const char *s)
-{
-    static char buf[256];
-    size_t o = 0;
-    for (; *s && o + 8 < sizeof(buf); s++)
-        if (*s >= 0x20 && *s < 0x7f)
-            buf[o++] = *s;
-        else
-            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", (unsigned char)*s);
-    if (*s)
-        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "...");
-    buf[o] = 0;
-    return buf;
-}
-
 /* long strings built at start-up */
 static char s16[17], s15[16], s128[129], s129[130], s200[201], s201[202], long_local[300];
 
