@@ -36,7 +36,9 @@ CREATE INDEX sms_due ON sms (due_at) WHERE status = 'queued';
 CREATE INDEX sms_account ON sms (account_id, created_at);
 
 -- Every change of status after queued (the queued time is the SMS's
--- created_at), with its time: what `smsgatectl sms show` lists.
+-- created_at), with its time and why: what `smsgatectl sms show` lists.
+-- Written by the functions that change a status (sg_sms_settle), never by
+-- hand.
 CREATE TABLE sms_event (
     sms_id      bigint NOT NULL REFERENCES sms (id),
     at          timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -44,15 +46,6 @@ CREATE TABLE sms_event (
     detail      text
 );
 CREATE INDEX sms_event_sms ON sms_event (sms_id, at);
-
-CREATE FUNCTION sg_sms_event() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO sms_event (sms_id, status) VALUES (NEW.id, NEW.status);
-    RETURN NEW;
-END $$;
-CREATE TRIGGER sms_event AFTER UPDATE OF status ON sms
-    FOR EACH ROW WHEN (NEW.status IS DISTINCT FROM OLD.status)
-    EXECUTE FUNCTION sg_sms_event();
 
 -- sg_intake - the reservation and the SMS in one statement, so that a
 -- client running it outside BEGIN ... COMMIT holds the payer's row lock

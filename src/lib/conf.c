@@ -62,13 +62,36 @@ const struct conf_key conf_keys[] = {
      "refuse|defer"},
     {"sms_validity", CONF_INT, "172800", 60, 2592000, F(sms_validity),
      "seconds an SMS may wait for a carrier before it expires (and costs nothing)", NULL},
+    {"dispatch_batch", CONF_INT, "100", 1, 10000, F(dispatch_batch),
+     "SMS smsgate-dispatchd claims and settles in one transaction", NULL},
+    {"dispatch_poll", CONF_INT, "1", 1, 3600, F(dispatch_poll),
+     "seconds between looks for due SMS when no NOTIFY arrives", NULL},
+    {"retry_min", CONF_INT, "30", 1, 86400, F(retry_min),
+     "seconds before the first retry after a transient carrier failure", NULL},
+    {"retry_max", CONF_INT, "3600", 1, 604800, F(retry_max),
+     "longest wait between retries (the wait doubles from retry_min)", NULL},
     {NULL, CONF_STR, NULL, 0, 0, 0, NULL, NULL},
 #undef F
 };
 
-/* conf_set - store one value into its field; returns a static reason or NULL */
+#define C(f) offsetof(struct carrier_conf, f)
+const struct conf_key carrier_keys[] = {
+    {"driver", CONF_STR, "file", 0, 0, C(driver), "how SMS reach this carrier", "file"},
+    {"path", CONF_STR, "/var/lib/smsgate/sms.jsonl", 0, 0, C(path),
+     "file driver: the file finished SMS are appended to", NULL},
+    {"routes", CONF_STR, "", 0, 0, C(routes),
+     "destination prefixes this carrier takes (comma list); empty for every destination", NULL},
+    {"priority", CONF_INT, "10", 0, 1000, C(priority),
+     "among carriers taking a destination, the lowest is tried first", NULL},
+    {"max_rate", CONF_INT, "0", 0, 100000, C(max_rate), "SMS per second at most, 0 for no limit",
+     NULL},
+    {NULL, CONF_STR, NULL, 0, 0, 0, NULL, NULL},
+};
+#undef C
+
+/* conf_set - store one value into its field of obj; returns a static reason or NULL */
 static const char *
-conf_set(struct conf *conf, const struct conf_key *k, const char *value)
+conf_set(void *conf, const struct conf_key *k, const char *value)
 {
     if (k->type == CONF_INT) {
         char *end;
@@ -99,15 +122,56 @@ conf_set(struct conf *conf, const struct conf_key *k, const char *value)
     return NULL;
 }
 
-/* conf_defaults - a configuration with every key at its default */
-static struct conf *
-conf_defaults(void)
+static char *trim(char *s);
+
+/* conf_defaults - every key of a table at its default */
+static void
+conf_defaults(void *obj, const struct conf_key *keys)
 {
-    struct conf *conf = xcalloc(1, sizeof(*conf));
-    for (const struct conf_key *k = conf_keys; k->name; k++)
-        if (conf_set(conf, k, k->def) != NULL)
+    for (const struct conf_key *k = keys; k->name; k++)
+        if (conf_set(obj, k, k->def) != NULL)
             abort(); /* a bad default in the table is a build bug */
-    return conf;
+}
+
+/* carrier_add - a new section with its defaults */
+static struct carrier_conf *
+carrier_add(struct conf *conf, const char *name)
+{
+    conf->carriers = xrealloc(conf->carriers, (size_t)(conf->ncarriers + 1) * sizeof(*conf->carriers));
+    struct carrier_conf *c = &conf->carriers[conf->ncarriers++];
+    memset(c, 0, sizeof(*c));
+    c->name = xstrdup(name);
+    conf_defaults(c, carrier_keys);
+    return c;
+}
+
+/* section - "[carrier NAME]": the carrier it opens, or NULL with a reason */
+static struct carrier_conf *
+section(struct conf *conf, char *s, const char **why_r)
+{
+    size_t len = strlen(s);
+    if (s[len - 1] != ']') {
+        *why_r = "expected \"[carrier NAME]\"";
+        return NULL;
+    }
+    s[len - 1] = 0;
+    char *p = trim(s + 1);
+    if (strncmp(p, "carrier", 7) != 0 || !isspace((unsigned char)p[7])) {
+        *why_r = "unknown section (only [carrier NAME])";
+        return NULL;
+    }
+    char *name = trim(p + 7);
+    size_t n = strlen(name);
+    if (n == 0 || n > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+        *why_r = "a carrier name is 1 to 63 lower-case letters, digits, '_' or '-'";
+        return NULL;
+    }
+    for (int i = 0; i < conf->ncarriers; i++)
+        if (strcmp(conf->carriers[i].name, name) == 0) {
+            *why_r = "a second section for the same carrier";
+            return NULL;
+        }
+    return carrier_add(conf, name);
 }
 
 /* trim - strip blanks at both ends in place */
@@ -126,14 +190,18 @@ trim(char *s)
 struct conf *
 conf_load(const char *path, char **error_r)
 {
-    struct conf *conf = conf_defaults();
+    struct conf *conf = xcalloc(1, sizeof(*conf));
     const char *file = path ? path : CONF_DEFAULT_PATH;
+    struct carrier_conf *carrier = NULL; /* the section being read, NULL at top level */
+    conf_defaults(conf, conf_keys);
     FILE *fp = fopen(file, "r");
 
     *error_r = NULL;
     if (fp == NULL) {
-        if (path == NULL && errno == ENOENT)
-            return conf; /* no file at the default place: built-in defaults */
+        if (path == NULL && errno == ENOENT) {
+            carrier_add(conf, "file"); /* no file at the default place: built-in defaults */
+            return conf;
+        }
         *error_r = xasprintf("%s: %s", file, strerror(errno));
         conf_free(conf);
         return NULL;
@@ -151,6 +219,15 @@ conf_load(const char *path, char **error_r)
         char *s = trim(line);
         if (*s == 0 || *s == '#')
             continue;
+        if (*s == '[') {
+            const char *why;
+            carrier = section(conf, s, &why);
+            if (carrier == NULL) {
+                *error_r = xasprintf("%s:%d: %s", file, lineno, why);
+                break;
+            }
+            continue;
+        }
         char *eq = strchr(s, '=');
         if (eq == NULL) {
             *error_r = xasprintf("%s:%d: expected \"key = value\"", file, lineno);
@@ -158,22 +235,25 @@ conf_load(const char *path, char **error_r)
         }
         *eq = 0;
         char *key = trim(s), *value = trim(eq + 1);
-        const struct conf_key *k;
-        for (k = conf_keys; k->name; k++)
+        const struct conf_key *k, *keys = carrier ? carrier_keys : conf_keys;
+        for (k = keys; k->name; k++)
             if (strcmp(k->name, key) == 0)
                 break;
         if (k->name == NULL) {
-            *error_r = xasprintf("%s:%d: unknown key \"%s\"", file, lineno, key);
+            *error_r = carrier ? xasprintf("%s:%d: unknown key \"%s\" in [carrier %s]", file,
+                                           lineno, key, carrier->name)
+                               : xasprintf("%s:%d: unknown key \"%s\"", file, lineno, key);
             break;
         }
-        const char *why = conf_set(conf, k, value);
+        const char *why = conf_set(carrier ? (void *)carrier : (void *)conf, k, value);
         if (why != NULL) {
             if (k->type == CONF_INT)
                 *error_r = xasprintf("%s:%d: %s: %s (allowed %ld..%ld)", file, lineno, key, why,
                                      k->min, k->max);
             else
-                *error_r =
-                    xasprintf("%s:%d: %s = %s: %s (%s)", file, lineno, key, value, why, k->choices);
+                *error_r = xasprintf("%s:%d: %s%s%s%s = %s: %s (%s)", file, lineno,
+                                     carrier ? "[carrier " : "", carrier ? carrier->name : "",
+                                     carrier ? "] " : "", key, value, why, k->choices);
             break;
         }
     }
@@ -185,6 +265,8 @@ conf_load(const char *path, char **error_r)
         conf_free(conf);
         return NULL;
     }
+    if (conf->ncarriers == 0)
+        carrier_add(conf, "file"); /* the embedded default: SMS go to a file */
     return conf;
 }
 
@@ -197,6 +279,13 @@ conf_free(struct conf *conf)
     for (const struct conf_key *k = conf_keys; k->name; k++)
         if (k->type == CONF_STR)
             xfree(*(char **)((char *)conf + k->offset));
+    for (int i = 0; i < conf->ncarriers; i++) {
+        for (const struct conf_key *k = carrier_keys; k->name; k++)
+            if (k->type == CONF_STR)
+                xfree(*(char **)((char *)&conf->carriers[i] + k->offset));
+        xfree(conf->carriers[i].name);
+    }
+    xfree(conf->carriers);
     xfree(conf->path);
     xfree(conf);
 }

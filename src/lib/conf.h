@@ -4,6 +4,16 @@
 
 #include <stddef.h>
 
+/* One [carrier NAME] section (smsgate-dispatchd). */
+struct carrier_conf {
+    char *name;
+    char *driver;   /* file (kannel, http: planned) */
+    char *path;     /* file: where finished SMS are appended, one JSON object a line */
+    char *routes;   /* destination prefixes this carrier takes; empty: every one */
+    int priority;   /* lower first among carriers routing the same prefix */
+    int max_rate;   /* SMS per second, 0: no limit */
+};
+
 /*
  * The parsed configuration. A reload builds a new struct conf and swaps
  * it in; readers keep the one they started with (OpenDKIM's approach).
@@ -29,6 +39,12 @@ struct conf {
     char *trusted_authserv_ids;
     char *insufficient_credit; /* refuse | defer */
     int sms_validity;          /* seconds an SMS may wait for a carrier */
+    /* smsgate-dispatchd */
+    int dispatch_batch;        /* SMS claimed per transaction */
+    int dispatch_poll;         /* seconds between looks for due SMS without a NOTIFY */
+    int retry_min, retry_max;  /* seconds of back-off after a transient failure */
+    struct carrier_conf *carriers; /* the [carrier NAME] sections; a built-in file carrier if none */
+    int ncarriers;
 };
 
 /* One row of the key table; exported so tests and `-n` can list every key. */
@@ -37,12 +53,14 @@ struct conf_key {
     enum { CONF_STR, CONF_INT } type;
     const char *def;
     long min, max;
-    size_t offset; /* of the field in struct conf: char * or int */
+    size_t offset; /* of the field in struct conf (or carrier_conf): char * or int */
     const char *help;
     const char *choices; /* CONF_STR: "a|b" when only these values are allowed */
 };
 
 extern const struct conf_key conf_keys[];
+/* carrier_keys - the keys of a [carrier NAME] section (offsets into struct carrier_conf) */
+extern const struct conf_key carrier_keys[];
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/smsgate/smsgate.conf"
 

@@ -184,6 +184,12 @@ db_rollback(struct db *db)
     memcpy(db->error, error, sizeof(error));
 }
 
+PGconn *
+db_conn(struct db *db)
+{
+    return db->conn;
+}
+
 int
 db_alive(const struct db *db)
 {

@@ -52,6 +52,9 @@ int db_commit(struct db *db);
 /* db_rollback - safe to call after a failure or outside a transaction */
 void db_rollback(struct db *db);
 
+/* db_conn - the libpq connection, for LISTEN's socket and notifications */
+PGconn *db_conn(struct db *db);
+
 /* db_alive - is the connection still usable? */
 int db_alive(const struct db *db);
 

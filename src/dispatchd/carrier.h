@@ -1,0 +1,44 @@
+/* carrier.h - how smsgate-dispatchd hands an SMS to a carrier */
+#ifndef SMSGATE_CARRIER_H
+#define SMSGATE_CARRIER_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+struct sms_out {
+    long long id;
+    const char *to;       /* "+61412345678" */
+    const char *from;     /* sender ID, NULL for the carrier's default */
+    const char *text;     /* UTF-8 */
+    const char *encoding; /* gsm7 | ucs2 */
+    int parts;
+    const char *account;  /* the sending account's handle */
+};
+
+enum carrier_result { CARRIER_ACCEPTED, CARRIER_TRANSIENT, CARRIER_REJECTED };
+
+/*
+ * A driver, as a table of functions (OpenSMTPD's backends). submit() may
+ * buffer; flush() makes everything submitted since the last flush durable
+ * at the carrier, and is called before the transaction that records those
+ * SMS as accepted commits.
+ */
+struct carrier_driver {
+    const char *name;
+    void *(*open)(const struct carrier_conf *cc, char **error_r);
+    enum carrier_result (*submit)(void *h, const struct sms_out *sms, char *ref, size_t refsize,
+                                  char *detail, size_t detailsize);
+    int (*flush)(void *h, char **error_r);
+    void (*close)(void *h);
+};
+
+extern const struct carrier_driver carrier_file;
+
+/* carrier_driver_find - the driver of that name, or NULL */
+const struct carrier_driver *carrier_driver_find(const char *name);
+
+/* carrier_routes - does the comma list of prefixes take this destination (digits)? */
+int carrier_routes(const char *routes, const char *destination);
+
+#endif

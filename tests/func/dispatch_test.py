@@ -1,0 +1,162 @@
+"""dispatch_test.py - smsgate-dispatchd with the file carrier, against real PostgreSQL.
+
+Queued SMS (made by the real smsgate-lmtpd) are handed to the file carrier,
+posted, and their margins paid; expired and unroutable ones are voided;
+a universe that charges on delivery keeps its reservations; two
+dispatchers on one database never hand over the same SMS twice.
+"""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from harness import (Client, Lmtpd, TMP, TOP_BUILDDIR, CONF, ctl, ctl_json, done, is_, like,
+                     mail, ok, sql, diag)
+
+DISPATCHD = os.path.join(TOP_BUILDDIR, "src/dispatchd/smsgate-dispatchd")
+OUT = os.path.join(TMP, "sms.jsonl")
+
+
+class Dispatchd:
+    def __init__(self, name, carriers):
+        self.conf = os.path.join(TMP, "dispatchd-%s.conf" % name)
+        self.log = os.path.join(TMP, "dispatchd-%s.log" % name)
+        self.write(carriers)
+        self.proc = None
+
+    def write(self, carriers):
+        with open(CONF) as f:
+            base = f.read()
+        with open(self.conf, "w") as f:
+            f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "") + "dispatch_batch = 50\n"
+                    + carriers)
+
+    def start(self):
+        self.proc = subprocess.Popen([DISPATCHD, "-f", "-c", self.conf],
+                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+    def logtext(self):
+        return open(self.log).read()
+
+
+def wait_until(query, want, seconds=20):
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        got = sql(query)
+        if got == want:
+            return got
+        time.sleep(0.1)
+    return sql(query)
+
+
+def lines():
+    if not os.path.exists(OUT):
+        return []
+    return [json.loads(l) for l in open(OUT)]
+
+
+ctl("rate", "set", "operator", "61", "0.04")
+ctl("account", "add", "acme", "--margin-percent", "20")
+ctl("account", "add", "acme-sales", "--parent", "acme", "--margin-fixed", "0.01")
+ctl("domain", "add", "sms.acme.test", "acme")
+ctl("topup", "acme", "100")
+ctl("transfer", "acme", "acme-sales", "10")
+ctl("sender", "add", "@acme.test", "acme-sales", "country=AU", "auth=address", "sender_id=AcmeSales")
+
+lmtpd = Lmtpd().start()
+c = Client(lmtpd.sock)
+c.cmd("LHLO mx")
+
+
+def queue(text, rcpts):
+    _, dr = c.transaction("alice@acme.test", rcpts, mail("", text))
+    return [r.split()[4] for r in dr if r.startswith("250")]
+
+
+FILE = "[carrier file]\ndriver = file\npath = %s\n" % OUT
+p = subprocess.run([DISPATCHD, "-n", "-c", Dispatchd("check", FILE).conf], capture_output=True, text=True)
+is_((p.returncode, p.stdout.strip().endswith("is valid (1 carrier)")), (0, True), "dispatchd -n accepts the file carrier")
+bad = Dispatchd("bad", "[carrier x]\ndriver = smoke-signals\n")
+p = subprocess.run([DISPATCHD, "-n", "-c", bad.conf], capture_output=True, text=True)
+is_(p.returncode, 78, "an unknown driver: exit 78")
+like(p.stderr, r"\[carrier x\] driver = smoke-signals: not one of the allowed values", "... naming the section")
+
+# --- three SMS through the file carrier -------------------------------------------
+ids = queue("Gate 2 at 7am.", ["0412345601@sms.acme.test", "0412345602@sms.acme.test",
+                               "0412345603@sms.acme.test"])
+is_(len(ids), 3, "three SMS queued")
+d = Dispatchd("one", FILE).start()
+is_(wait_until("SELECT count(*) FROM sms WHERE status = 'submitted'", "3"), "3", "all three submitted")
+got = sorted(lines(), key=lambda l: l["id"])
+is_([(str(l["id"]), l["to"], l["from"], l["text"], l["encoding"], l["parts"], l["account"]) for l in got],
+    [(i, "+6141234560%d" % n, "AcmeSales", "Gate 2 at 7am.", "gsm7", 1, "acme-sales")
+     for n, i in enumerate(ids, 1)], "the file has one JSON line per SMS, with every field")
+is_(ctl_json("balance", "acme-sales")["posted"], "9.826", "acme-sales paid 3 x 0.058")
+is_(ctl_json("balance", "acme-sales")["pending"], "0.00", "... nothing left pending")
+is_(ctl_json("balance", "acme")["posted"], "90.03", "acme earned 3 x (0.058 - 0.048)")
+is_(ctl_json("balance", "operator")["posted"], "0.024", "operator earned 3 x (0.048 - 0.04)")
+hist = ctl_json("sms", "show", ids[0])
+is_([h["status"] for h in hist["history"]], ["queued", "submitted"], "sms show: queued, then submitted")
+is_(hist["reservation"], "posted", "sms show: the reservation is posted")
+like(d.logtext(), r"sms=%s to=\+61412345601 carrier=file status=accepted" % ids[0], "the log line")
+
+# --- an SMS past its validity expires and costs nothing ------------------------------
+d.stop()
+ids = queue("Too late.", ["0412345604@sms.acme.test"])
+sql("UPDATE sms SET expires_at = now() - interval '1 second' WHERE id = %s" % ids[0])
+d = Dispatchd("one", FILE).start()
+is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "expired"), "expired", "past its validity: expired")
+is_(ctl_json("sms", "show", ids[0])["reservation"], "voided", "... and its reservation voided")
+is_(ctl_json("balance", "acme-sales")["posted"], "9.826", "... so acme-sales paid nothing for it")
+
+# --- no carrier routes the destination: rejected, voided (after SIGHUP) -----------------
+Dispatchd("one", FILE.replace("driver = file", "driver = file\nroutes = 44")).write(
+    FILE.replace("driver = file", "driver = file\nroutes = 44"))
+d.proc.send_signal(signal.SIGHUP)
+time.sleep(0.5)
+ids = queue("Nowhere to go.", ["0412345605@sms.acme.test"])
+is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "rejected"), "rejected",
+    "after a reload to routes = 44, an SMS to +61 is rejected")
+is_(ctl_json("sms", "show", ids[0])["history"][1]["detail"], "no carrier routes +61412345605", "... saying why")
+is_(ctl_json("balance", "acme-sales")["pending"], "0.00", "... voided")
+like(d.logtext(), r"action=reload carriers=1", "the reload is logged")
+is_(d.stop(), 0, "SIGTERM: exit 0")
+
+# --- a universe that charges on delivery keeps the reservation ---------------------------
+ctl("account", "set", "acme", "--charge-on", "delivery")
+ids = queue("Charged on delivery.", ["0412345606@sms.acme.test"])
+Dispatchd("one", FILE).write(FILE)
+d = Dispatchd("one", FILE).start()
+is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "submitted"), "submitted", "charge on delivery: submitted")
+is_(ctl_json("sms", "show", ids[0])["reservation"], "pending", "... the reservation waits for the receipt")
+d.stop()
+ctl("account", "set", "acme", "--charge-on", "accept")
+
+# --- two dispatchers, 200 SMS: each handed over exactly once --------------------------
+before = len(lines())
+ctl("transfer", "acme", "acme-sales", "20")
+ids = queue("Load test.", ["0413%06d@sms.acme.test" % i for i in range(200)])
+is_(len(ids), 200, "200 SMS queued")
+d1 = Dispatchd("a", FILE).start()
+d2 = Dispatchd("b", FILE).start()
+is_(wait_until("SELECT count(*) FROM sms WHERE status = 'queued'", "0", 60), "0", "none left behind")
+d1.stop()
+d2.stop()
+new = lines()[before:]
+is_(len(new), 200, "200 lines written")
+is_(len(set(l["id"] for l in new)), 200, "200 different SMS: none handed over twice")
+ok("status=accepted" in d1.logtext() and "status=accepted" in d2.logtext(), "both dispatchers took a share")
+
+c.close()
+lmtpd.stop()
+check = ctl("ledger", "check", check=False)
+is_(check.returncode, 0, "ledger check passes")
+if check.returncode:
+    diag(check.stderr)
+done()
