@@ -93,7 +93,48 @@ static const struct {
     {"int empty", "db_connect_timeout =\n", 1, {"db_connect_timeout", "not an integer"}},
     {"int in hex", "db_connect_timeout = 0x10\n", 1, {"not an integer"}},
     {"int with trailing comment", "db_connect_timeout = 10 # seconds\n", 1, {"not an integer"}},
+    {"unknown section", "[mailer x]\n", 1, {"unknown section"}},
+    {"section without its bracket", "[carrier x\n", 1, {"[carrier NAME]"}},
+    {"carrier name with a capital", "[carrier Kannel]\n", 1, {"carrier name"}},
+    {"the same carrier twice", "[carrier a]\n[carrier a]\n", 2, {"second section"}},
+    {"top-level key inside a section",
+     "[carrier a]\ndatabase = dbname=x\n",
+     2,
+     {"unknown key", "database", "[carrier a]"}},
+    {"unknown driver", "[carrier a]\ndriver = pigeon\n", 2, {"[carrier a] driver = pigeon"}},
+    {"priority out of range", "[carrier a]\npriority = 1001\n", 2, {"priority", "out of range"}},
 };
+
+/* test_carriers - [carrier NAME] sections, and the built-in one without them */
+static void
+test_carriers(void)
+{
+    char *error = NULL;
+    char *path = write_conf("database = dbname=x\n[carrier local]\npath = /tmp/a.jsonl\n"
+                            "routes = 61, 64\npriority = 1\n\n[carrier rest]\n");
+    struct conf *c = conf_load(path, &error);
+    if (ok(c != NULL && c->ncarriers == 2, "two [carrier] sections load")) {
+        is_str(c->carriers[0].name, "local", "first carrier's name");
+        is_str(c->carriers[0].path, "/tmp/a.jsonl", "its path");
+        is_str(c->carriers[0].routes, "61, 64", "its routes");
+        is_int(c->carriers[0].priority, 1, "its priority");
+        is_str(c->carriers[1].driver, "file", "the second takes the default driver");
+        is_int(c->carriers[1].priority, 10, "... and the default priority");
+        is_str(c->database, "dbname=x", "top-level keys before the sections still count");
+    }
+    conf_free(c);
+    free(error);
+    unlink(path);
+    free(path);
+    path = write_conf("database = dbname=x\n");
+    c = conf_load(path, &error);
+    if (ok(c != NULL && c->ncarriers == 1, "no section: one built-in carrier"))
+        ok(strcmp(c->carriers[0].name, "file") == 0 && strcmp(c->carriers[0].driver, "file") == 0,
+           "... the file carrier");
+    conf_free(c);
+    unlink(path);
+    free(path);
+}
 
 static void
 test_good(void)
@@ -285,5 +326,6 @@ main(void)
     test_bad();
     test_files();
     test_keys();
+    test_carriers();
     return done_testing();
 }
