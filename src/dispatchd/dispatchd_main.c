@@ -44,13 +44,6 @@ struct dispatcher {
     int n;
 };
 
-static void
-usage(void)
-{
-    fprintf(stderr, "usage: smsgate-dispatchd [-c FILE] [-f] [-n] [-v]\n");
-    exit(64);
-}
-
 /*
  * carriers_open - every [carrier] section's driver; 0 or -1 with a reason.
  * A carrier of old (a reload) whose driver and path are unchanged hands
@@ -299,32 +292,10 @@ run(struct dispatcher *d, const char *conf_path)
 int
 main(int argc, char **argv)
 {
-    const char *conf_path = NULL;
-    int foreground = 0, check = 0, verbose = 0, c;
-
-    while ((c = getopt(argc, argv, "c:fnv")) != -1) {
-        switch (c) {
-        case 'c':
-            conf_path = optarg;
-            break;
-        case 'f':
-            foreground = 1;
-            break;
-        case 'n':
-            check = 1;
-            break;
-        case 'v':
-            verbose++;
-            break;
-        default:
-            usage();
-        }
-    }
-    if (optind != argc)
-        usage();
-    msg_init("smsgate-dispatchd", !foreground && !check);
-    msg_stderr_too(1);
-    msg_verbose_set(verbose);
+    struct daemon_opts o;
+    daemon_options("smsgate-dispatchd", argc, argv, &o);
+    const char *conf_path = o.conf_path;
+    int foreground = o.foreground, check = o.check;
 
     char *error;
     struct dispatcher d = {conf_load(conf_path, &error), NULL, 0};

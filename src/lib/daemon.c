@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "msg.h"
 #include "xalloc.h"
 
 volatile sig_atomic_t daemon_stop;
@@ -207,4 +208,37 @@ daemon_signals(void)
     sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* daemon_options - -c FILE, -f, -n, -v */
+void
+daemon_options(const char *prog, int argc, char **argv, struct daemon_opts *o)
+{
+    int c;
+    memset(o, 0, sizeof(*o));
+    while ((c = getopt(argc, argv, "c:fnv")) != -1) {
+        switch (c) {
+        case 'c':
+            o->conf_path = optarg;
+            break;
+        case 'f':
+            o->foreground = 1;
+            break;
+        case 'n':
+            o->check = 1;
+            break;
+        case 'v':
+            o->verbose++;
+            break;
+        default:
+            optind = argc + 1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "usage: %s [-c FILE] [-f] [-n] [-v]\n", prog);
+        exit(64);
+    }
+    msg_init(prog, !o->foreground && !o->check);
+    msg_stderr_too(1);
+    msg_verbose_set(o->verbose);
 }

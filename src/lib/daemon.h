@@ -21,6 +21,19 @@ int daemon_detach(void);
 /* daemon_pidfile - write our pid to path ("" or NULL: none); 0 or -1 */
 int daemon_pidfile(const char *path, char **error_r);
 
+/* The options every daemon takes: -c FILE, -f, -n, -v. */
+struct daemon_opts {
+    const char *conf_path; /* NULL: the default file */
+    int foreground, check, verbose;
+};
+
+/*
+ * daemon_options - parse them (exit 64 with a usage line on a mistake) and
+ * start logging: stderr with -f or -n, else syslog, and stderr as well
+ * until the daemon detaches, so whoever started it sees why it failed.
+ */
+void daemon_options(const char *prog, int argc, char **argv, struct daemon_opts *o);
+
 /* Set by the signal handlers that daemon_signals() installs. */
 extern volatile sig_atomic_t daemon_stop;   /* SIGTERM, SIGINT */
 extern volatile sig_atomic_t daemon_reload; /* SIGHUP */

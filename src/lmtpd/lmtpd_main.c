@@ -40,42 +40,13 @@ check_conf(const struct conf *conf, char **error_r)
     return rc;
 }
 
-static void
-usage(void)
-{
-    fprintf(stderr, "usage: smsgate-lmtpd [-c FILE] [-f] [-n] [-v]\n");
-    exit(64);
-}
-
 int
 main(int argc, char **argv)
 {
-    const char *conf_path = NULL;
-    int foreground = 0, check = 0, verbose = 0, c;
-
-    while ((c = getopt(argc, argv, "c:fnv")) != -1) {
-        switch (c) {
-        case 'c':
-            conf_path = optarg;
-            break;
-        case 'f':
-            foreground = 1;
-            break;
-        case 'n':
-            check = 1;
-            break;
-        case 'v':
-            verbose++;
-            break;
-        default:
-            usage();
-        }
-    }
-    if (optind != argc)
-        usage();
-    msg_init("smsgate-lmtpd", !foreground && !check);
-    msg_stderr_too(1); /* until detached: whoever started us sees why it failed */
-    msg_verbose_set(verbose);
+    struct daemon_opts o;
+    daemon_options("smsgate-lmtpd", argc, argv, &o);
+    const char *conf_path = o.conf_path;
+    int foreground = o.foreground, check = o.check;
 
     char *error;
     struct conf *conf = conf_load(conf_path, &error);
