@@ -246,7 +246,14 @@ BEGIN
     END IF;
     SELECT * INTO v_res FROM reservation WHERE transfer_id = r.id;
     IF p_kind = 'void' THEN
-        -- spend rows first, then the ledger row: the order reservations lock them in
+        -- spend rows first, from the sender up and day before month, then the
+        -- ledger row: the order reservations lock them in, whatever the plan
+        PERFORM 1 FROM spend s JOIN reservation_level l ON s.account_id = l.account_id
+         WHERE l.transfer_id = r.id AND l.depth <= v_res.payer_depth
+           AND ((s.period = 'd' AND s.period_start = v_res.day)
+             OR (s.period = 'm' AND s.period_start = date_trunc('month', v_res.day)::date))
+         ORDER BY l.depth, s.period = 'm'
+           FOR UPDATE OF s;
         UPDATE spend s SET amount = s.amount - l.price
           FROM reservation_level l
          WHERE l.transfer_id = r.id AND l.depth <= v_res.payer_depth AND s.account_id = l.account_id

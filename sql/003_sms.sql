@@ -22,8 +22,8 @@ CREATE TABLE sms (
     charged         bigint NOT NULL CHECK (charged >= 0),  -- the sending account's own price
     paid            bigint NOT NULL CHECK (paid >= 0),     -- what the payer pays
     status          text NOT NULL DEFAULT 'queued'
-                    CHECK (status IN ('queued', 'submitted', 'delivered', 'undeliverable',
-                                      'expired', 'rejected')),
+                    CHECK (status IN ('queued', 'sending', 'submitted', 'delivered',
+                                      'undeliverable', 'expired', 'rejected')),
     notify          text NOT NULL DEFAULT 'failed',
     message_id      text,
     queue_id        text,

@@ -58,10 +58,15 @@ file_submit(void *h, const struct sms_out *sms, char *ref, size_t refsize, char 
     char *buf = xasprintf("%s\n", line);
     json_object_put(o);
     /* one write() per line: O_APPEND keeps lines of several dispatchers whole */
+    off_t before = lseek(f->fd, 0, SEEK_END);
     ssize_t n = write(f->fd, buf, len + 1);
     xfree(buf);
     if (n != (ssize_t)(len + 1)) {
-        snprintf(detail, detailsize, "%s: %s", f->path, n < 0 ? strerror(errno) : "short write");
+        int err = n < 0 ? errno : ENOSPC;
+        /* a partial line would glue itself to the next one: take it back */
+        if (n > 0 && before >= 0 && ftruncate(f->fd, before) < 0)
+            err = errno;
+        snprintf(detail, detailsize, "%s: %s", f->path, strerror(err));
         return CARRIER_TRANSIENT;
     }
     snprintf(ref, refsize, "%lld", sms->id);

@@ -114,100 +114,149 @@ backoff(const struct conf *conf, int attempts)
     return wait - (wait / 4 ? random() % (wait / 4 + 1) : 0);
 }
 
+/*
+ * How long a claimed SMS is ours. A dispatcher that dies between the claim
+ * and the settlement leaves its SMS "sending"; once the lease runs out
+ * another one claims them again (and the carrier may get them twice).
+ */
+#define DISPATCH_LEASE "600"
+
+/* the claim: its own short transaction, so no carrier call happens inside one */
 static const char claim_sql[] =
-    "SELECT s.id, s.destination, s.sender_id, s.body, s.encoding, s.parts, a.handle,"
-    " s.expires_at <= now(), s.attempts"
-    " FROM sms s JOIN account a ON a.id = s.account_id"
-    " WHERE s.status = 'queued' AND s.due_at <= now()"
-    " ORDER BY s.due_at, s.id LIMIT $1 FOR UPDATE OF s SKIP LOCKED";
+    "UPDATE sms s SET status = 'sending', attempts = s.attempts + 1,"
+    " lease_until = now() + make_interval(secs => $2::int)"
+    " FROM account a WHERE a.id = s.account_id AND s.id IN ("
+    "  SELECT id FROM sms WHERE (status = 'queued' AND due_at <= now())"
+    "  OR (status = 'sending' AND lease_until < now())"
+    "  ORDER BY due_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING s.id, s.destination, s.sender_id, s.body, s.encoding, s.parts, a.handle,"
+    " s.expires_at <= now(), s.attempts";
 static const char settle_sql[] = "SELECT sg_sms_settle($1, $2, $3, $4, $5)";
-static const char retry_sql[] =
-    "UPDATE sms SET attempts = attempts + 1, due_at = now() + make_interval(secs => $2::int)"
-    " WHERE id = $1";
+static const char requeue_sql[] =
+    "UPDATE sms SET status = 'queued', lease_until = NULL,"
+    " due_at = now() + make_interval(secs => $2::int) WHERE id = $1 AND status = 'sending'";
+
+/* One claimed SMS on its way. */
+struct claimed {
+    char id[24], to[24];
+    struct carrier *c;
+    const char *outcome; /* accepted, rejected, expired; NULL: try again later */
+    char ref[128], detail[512];
+    int attempts;
+    int stopped; /* not handed over: the daemon is stopping */
+};
 
 /*
- * batch - one transaction: claim, submit, flush, settle. Returns the number
- * of SMS claimed, or -1 on a database or carrier failure (rolled back: the
- * SMS stay queued and are claimed again).
+ * settle - record one outcome, each in its own transaction (one statement),
+ * so that one SMS's trouble never undoes another's and settlements lock
+ * only their own payer's rows. A failed settlement is tried again; the
+ * carrier is never asked again for an SMS it took.
+ */
+static void
+settle(struct dispatcher *d, struct db *db, struct claimed *s)
+{
+    if (s->outcome == NULL) {
+        char wait[24];
+        snprintf(wait, sizeof(wait), "%ld", s->stopped ? 0 : backoff(d->conf, s->attempts - 1));
+        msg_warn("sms=%s to=%s carrier=%s status=deferred retry=%ss detail=\"%s\"", s->id, s->to,
+                 s->c ? s->c->cc->name : "-", wait, s->detail);
+        PQclear(DB_EXEC_STATIC(db, requeue_sql, s->id, wait));
+        return;
+    }
+    for (int attempt = 0; attempt < 3; attempt++) {
+        PGresult *r = DB_EXEC_STATIC(db, settle_sql, s->id, s->outcome,
+                                     s->c ? s->c->cc->name : NULL, *s->ref ? s->ref : NULL,
+                                     s->detail);
+        if (r != NULL) {
+            PQclear(r);
+            msg_info("sms=%s to=%s carrier=%s status=%s detail=\"%s\"", s->id, s->to,
+                     s->c ? s->c->cc->name : "-", s->outcome, s->detail);
+            return;
+        }
+        usleep(200000);
+    }
+    msg_error("sms=%s status=%s not recorded (%s): it stays sending and is claimed again when "
+              "its lease ends",
+              s->id, s->outcome, db_error(db));
+}
+
+/*
+ * batch - claim up to dispatch_batch SMS, hand them over, make what the
+ * carriers took durable there, then settle each. Returns the number
+ * claimed, or -1 when the claim itself failed.
  */
 static int
 batch(struct dispatcher *d, struct db *db)
 {
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", d->conf->dispatch_batch);
-    if (db_begin(db) < 0)
+    PGresult *res = DB_EXEC_STATIC(db, claim_sql, limit, DISPATCH_LEASE);
+    if (res == NULL) {
+        msg_warn("claim failed: %s", db_error(db));
         return -1;
-    PGresult *res = DB_EXEC_STATIC(db, claim_sql, limit);
-    if (res == NULL)
-        goto fail;
+    }
     int n = PQntuples(res);
-    int ok = 1;
-    for (int i = 0; i < n && ok; i++) {
-        const char *id = PQgetvalue(res, i, 0), *dest = PQgetvalue(res, i, 1);
-        char to[24], ref[128] = "", detail[512] = "";
-        const char *outcome = NULL, *carrier_name = NULL;
-        snprintf(to, sizeof(to), "+%s", dest);
-        struct carrier *c = PQgetvalue(res, i, 7)[0] == 't' ? NULL : route(d, dest);
-        if (PQgetvalue(res, i, 7)[0] == 't') {
-            outcome = "expired";
-            snprintf(detail, sizeof(detail), "not accepted by a carrier within its validity");
-        } else if (c == NULL) {
-            outcome = "rejected";
-            snprintf(detail, sizeof(detail), "no carrier routes %s", to);
-        } else {
-            struct sms_out sms = {strtoll(id, NULL, 10), to,
-                                  db_value(res, i, 2), PQgetvalue(res, i, 3),
-                                  PQgetvalue(res, i, 4), atoi(PQgetvalue(res, i, 5)),
-                                  PQgetvalue(res, i, 6)};
-            carrier_name = c->cc->name;
-            switch (c->drv->submit(c->h, &sms, ref, sizeof(ref), detail, sizeof(detail))) {
-            case CARRIER_ACCEPTED:
-                outcome = "accepted";
-                c->used = 1;
-                break;
-            case CARRIER_REJECTED:
-                outcome = "rejected";
-                break;
-            case CARRIER_TRANSIENT: {
-                char wait[24];
-                snprintf(wait, sizeof(wait), "%ld",
-                         backoff(d->conf, atoi(PQgetvalue(res, i, 8))));
-                msg_warn("sms=%s carrier=%s transient failure, retry in %s s: %s", id,
-                         carrier_name, wait, detail);
-                PGresult *r = DB_EXEC_STATIC(db, retry_sql, id, wait);
-                ok = r != NULL;
-                PQclear(r);
-                continue;
-            }
-            }
+    struct claimed *cl = xcalloc((size_t)(n ? n : 1), sizeof(*cl));
+    for (int i = 0; i < n; i++) {
+        snprintf(cl[i].id, sizeof(cl[i].id), "%s", PQgetvalue(res, i, 0));
+        snprintf(cl[i].to, sizeof(cl[i].to), "+%s", PQgetvalue(res, i, 1));
+        cl[i].attempts = atoi(PQgetvalue(res, i, 8));
+    }
+    for (int i = 0; i < n; i++) {
+        struct claimed *s = &cl[i];
+        const char *dest = PQgetvalue(res, i, 1);
+        if (daemon_stop) {
+            s->stopped = 1;
+            snprintf(s->detail, sizeof(s->detail), "dispatcher stopping");
+            continue;
         }
-        PGresult *r =
-            DB_EXEC_STATIC(db, settle_sql, id, outcome, carrier_name, *ref ? ref : NULL, detail);
-        ok = r != NULL;
-        PQclear(r);
-        if (ok)
-            msg_info("sms=%s to=%s carrier=%s status=%s detail=\"%s\"", id, to,
-                     carrier_name ? carrier_name : "-", outcome, detail);
+        if (PQgetvalue(res, i, 7)[0] == 't') {
+            s->outcome = "expired";
+            snprintf(s->detail, sizeof(s->detail), "not accepted by a carrier within its validity");
+            continue;
+        }
+        /* no route is an operator's mistake, not the sender's: wait for a fix until expiry */
+        if ((s->c = route(d, dest)) == NULL) {
+            snprintf(s->detail, sizeof(s->detail), "no carrier routes %s", s->to);
+            continue;
+        }
+        struct sms_out sms = {strtoll(s->id, NULL, 10), s->to, db_value(res, i, 2),
+                              PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                              atoi(PQgetvalue(res, i, 5)), PQgetvalue(res, i, 6)};
+        switch (s->c->drv->submit(s->c->h, &sms, s->ref, sizeof(s->ref), s->detail,
+                                  sizeof(s->detail))) {
+        case CARRIER_ACCEPTED:
+            s->outcome = "accepted";
+            s->c->used = 1;
+            break;
+        case CARRIER_REJECTED:
+            s->outcome = "rejected";
+            break;
+        case CARRIER_TRANSIENT:
+            break;
+        }
     }
     PQclear(res);
     /* what carriers took must be durable there before we say so here */
-    for (int i = 0; i < d->n && ok; i++)
+    for (int i = 0; i < d->n; i++)
         if (d->carriers[i].used) {
             char *error;
             d->carriers[i].used = 0;
             if (d->carriers[i].drv->flush(d->carriers[i].h, &error) < 0) {
-                msg_error("carrier=%s %s", d->carriers[i].cc->name, error);
+                for (int k = 0; k < n; k++)
+                    if (cl[k].c == &d->carriers[i] && cl[k].outcome &&
+                        strcmp(cl[k].outcome, "accepted") == 0) {
+                        cl[k].outcome = NULL;
+                        snprintf(cl[k].detail, sizeof(cl[k].detail), "%s", error);
+                    }
                 xfree(error);
-                ok = 0;
             }
         }
-    if (!ok || db_commit(db) < 0)
-        goto fail;
+    /* settled even when stopping: a claimed SMS is either settled or requeued */
+    for (int i = 0; i < n; i++)
+        settle(d, db, &cl[i]);
+    xfree(cl);
     return n;
-fail:
-    msg_warn("dispatch batch rolled back: %s", db_error(db));
-    db_rollback(db);
-    return -1;
 }
 
 /* wait_for_work - a NOTIFY, a signal, or dispatch_poll seconds */
@@ -216,6 +265,15 @@ wait_for_work(struct db *db, int seconds)
 {
     PGconn *conn = db_conn(db);
     struct pollfd p = {PQsocket(conn), POLLIN, 0};
+    /* a NOTIFY that came with the last results is already read: no poll would see it */
+    PQconsumeInput(conn);
+    PGnotify *early = PQnotifies(conn);
+    if (early != NULL) {
+        do
+            PQfreemem(early);
+        while ((early = PQnotifies(conn)) != NULL);
+        return;
+    }
     for (int waited = 0; waited < seconds * 10 && !daemon_stop && !daemon_reload; waited++) {
         if (poll(&p, 1, 100) > 0) {
             PQconsumeInput(conn);

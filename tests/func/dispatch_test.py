@@ -29,8 +29,8 @@ class Dispatchd:
         with open(CONF) as f:
             base = f.read()
         with open(self.conf, "w") as f:
-            f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "") + "dispatch_batch = 50\n"
-                    + carriers)
+            f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "")
+                    + "dispatch_batch = 50\nretry_min = 1\nretry_max = 2\n" + carriers)
 
     def start(self):
         self.proc = subprocess.Popen([DISPATCHD, "-f", "-c", self.conf],
@@ -115,17 +115,23 @@ is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "expired"), "exp
 is_(ctl_json("sms", "show", ids[0])["reservation"], "voided", "... and its reservation voided")
 is_(ctl_json("balance", "acme-sales")["posted"], "9.826", "... so acme-sales paid nothing for it")
 
-# --- no carrier routes the destination: rejected, voided (after SIGHUP) -----------------
-Dispatchd("one", FILE.replace("driver = file", "driver = file\nroutes = 44")).write(
-    FILE.replace("driver = file", "driver = file\nroutes = 44"))
+# --- no carrier routes the destination: deferred, never refused (after SIGHUP) ----------
+ROUTED44 = FILE.replace("driver = file", "driver = file\nroutes = 44")
+d.write(ROUTED44)
 d.proc.send_signal(signal.SIGHUP)
 time.sleep(0.5)
-ids = queue("Nowhere to go.", ["0412345605@sms.acme.test"])
-is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "rejected"), "rejected",
-    "after a reload to routes = 44, an SMS to +61 is rejected")
-is_(ctl_json("sms", "show", ids[0])["history"][1]["detail"], "no carrier routes +61412345605", "... saying why")
-is_(ctl_json("balance", "acme-sales")["pending"], "0.00", "... voided")
+ids = queue("Nowhere to go yet.", ["0412345605@sms.acme.test"])
+is_(wait_until("SELECT attempts > 0 AND status = 'queued' FROM sms WHERE id = %s" % ids[0], "t"), "t",
+    "after a reload to routes = 44, an SMS to +61 waits in the queue")
+like(d.logtext(), r"sms=%s to=\+61412345605 carrier=- status=deferred retry=1s detail=\"no carrier routes \+61412345605\"" % ids[0],
+     "... the log says why and when it is tried again")
+is_(ctl_json("balance", "acme-sales")["pending"], "0.058", "... its reservation still held")
 like(d.logtext(), r"action=reload carriers=1", "the reload is logged")
+d.write(FILE)
+d.proc.send_signal(signal.SIGHUP)
+is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "submitted"), "submitted",
+    "routed again after the next reload: submitted")
+is_(ctl_json("balance", "acme-sales")["pending"], "0.00", "... and charged")
 is_(d.stop(), 0, "SIGTERM: exit 0")
 
 # --- a universe that charges on delivery keeps the reservation ---------------------------
