@@ -32,14 +32,14 @@ sms_list(struct ctl *ctl, int argc, char **argv)
         ctl_die(CTL_USAGE, "--limit: a number from 1 to 1000000");
     if (acc)
         ctl_account_id(ctl, acc);
-    static const char *const statuses[] = {"queued",  "submitted", "delivered", "undeliverable",
-                                           "expired", "rejected",  NULL};
+    static const char *const statuses[] = {"queued",        "sending", "submitted", "delivered",
+                                           "undeliverable", "expired", "rejected",  NULL};
     int known = status == NULL;
     for (int i = 0; statuses[i] && !known; i++)
         known = strcmp(status, statuses[i]) == 0;
     if (!known)
         ctl_die(CTL_REFUSED,
-                "--status %s: one of queued, submitted, delivered, undeliverable, "
+                "--status %s: one of queued, sending, submitted, delivered, undeliverable, "
                 "expired, rejected",
                 status);
     PGresult *res =
