@@ -19,10 +19,10 @@ struct sms_out {
 enum carrier_result { CARRIER_ACCEPTED, CARRIER_TRANSIENT, CARRIER_REJECTED };
 
 /*
- * A driver, as a table of functions (OpenSMTPD's backends). submit() may
- * buffer; flush() makes everything submitted since the last flush durable
- * at the carrier, and is called before the transaction that records those
- * SMS as accepted commits.
+ * A driver, as a table of functions (OpenSMTPD's backends). submit() is
+ * called outside any database transaction and may buffer; flush() makes
+ * everything submitted since the last flush durable at the carrier, and is
+ * called before those SMS are recorded as accepted.
  */
 struct carrier_driver {
     const char *name;
@@ -34,6 +34,7 @@ struct carrier_driver {
 };
 
 extern const struct carrier_driver carrier_file;
+extern const struct carrier_driver carrier_kannel;
 
 /* carrier_driver_find - the driver of that name, or NULL */
 const struct carrier_driver *carrier_driver_find(const char *name);

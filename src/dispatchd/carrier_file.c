@@ -58,13 +58,16 @@ file_submit(void *h, const struct sms_out *sms, char *ref, size_t refsize, char 
     char *buf = xasprintf("%s\n", line);
     json_object_put(o);
     /* one write() per line: O_APPEND keeps lines of several dispatchers whole */
-    off_t before = lseek(f->fd, 0, SEEK_END);
     ssize_t n = write(f->fd, buf, len + 1);
     xfree(buf);
     if (n != (ssize_t)(len + 1)) {
         int err = n < 0 ? errno : ENOSPC;
-        /* a partial line would glue itself to the next one: take it back */
-        if (n > 0 && before >= 0 && ftruncate(f->fd, before) < 0)
+        /*
+         * End a partial line, so the next one starts on its own: a reader
+         * skips one line that is no JSON. Truncating it away instead could
+         * take a line another dispatcher appended meanwhile.
+         */
+        if (n > 0 && write(f->fd, "\n", 1) != 1)
             err = errno;
         snprintf(detail, detailsize, "%s: %s", f->path, strerror(err));
         return CARRIER_TRANSIENT;
@@ -108,7 +111,7 @@ const struct carrier_driver carrier_file = {
 const struct carrier_driver *
 carrier_driver_find(const char *name)
 {
-    static const struct carrier_driver *const drivers[] = {&carrier_file};
+    static const struct carrier_driver *const drivers[] = {&carrier_file, &carrier_kannel};
     for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
         if (strcmp(drivers[i]->name, name) == 0)
             return drivers[i];

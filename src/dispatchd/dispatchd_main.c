@@ -4,13 +4,13 @@
  * SYNOPSIS
  *	smsgate-dispatchd [-c FILE] [-f] [-n] [-v]
  * DESCRIPTION
- *	Claims due SMS in batches (FOR UPDATE SKIP LOCKED, so several
- *	dispatchers on one database never take the same SMS), hands each to
- *	the carrier that routes its destination, and in the same transaction
- *	records the outcome and settles the money: accepted SMS are posted
- *	(the payer charged, every ancestor's margin paid), rejected and
- *	expired ones voided. Woken by NOTIFY sms_queued, and looks by itself
- *	every dispatch_poll seconds. See smsgate-dispatchd(8).
+ *	Claims due SMS in batches with a lease (FOR UPDATE SKIP LOCKED, so
+ *	several dispatchers on one database never take the same SMS), hands
+ *	each to the carrier that routes its destination outside any
+ *	transaction, then settles each in its own statement: accepted SMS
+ *	are posted (the payer charged, every ancestor's margin paid),
+ *	rejected and expired ones voided. Woken by NOTIFY sms_queued, and
+ *	looks by itself every dispatch_poll seconds. See smsgate-dispatchd(8).
  */
 #include "config.h"
 
@@ -160,7 +160,12 @@ settle(struct dispatcher *d, struct db *db, struct claimed *s)
         snprintf(wait, sizeof(wait), "%ld", s->stopped ? 0 : backoff(d->conf, s->attempts - 1));
         msg_warn("sms=%s to=%s carrier=%s status=deferred retry=%ss detail=\"%s\"", s->id, s->to,
                  s->c ? s->c->cc->name : "-", wait, s->detail);
-        PQclear(DB_EXEC_STATIC(db, requeue_sql, s->id, wait));
+        PGresult *r = DB_EXEC_STATIC(db, requeue_sql, s->id, wait);
+        if (r == NULL)
+            msg_error("sms=%s not put back in the queue (%s): it is claimed again when its "
+                      "lease ends",
+                      s->id, db_error(db));
+        PQclear(r);
         return;
     }
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -168,9 +173,15 @@ settle(struct dispatcher *d, struct db *db, struct claimed *s)
                                      s->c ? s->c->cc->name : NULL, *s->ref ? s->ref : NULL,
                                      s->detail);
         if (r != NULL) {
+            /* false: no longer ours (its lease ran out and another dispatcher has it) */
+            if (db_value(r, 0, 0)[0] == 't')
+                msg_info("sms=%s to=%s carrier=%s status=%s detail=\"%s\"", s->id, s->to,
+                         s->c ? s->c->cc->name : "-", s->outcome, s->detail);
+            else
+                msg_warn("sms=%s status=%s not recorded: the SMS is no longer being sent by this "
+                         "dispatcher (lease ran out)",
+                         s->id, s->outcome);
             PQclear(r);
-            msg_info("sms=%s to=%s carrier=%s status=%s detail=\"%s\"", s->id, s->to,
-                     s->c ? s->c->cc->name : "-", s->outcome, s->detail);
             return;
         }
         usleep(200000);

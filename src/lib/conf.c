@@ -76,7 +76,7 @@ const struct conf_key conf_keys[] = {
 
 #define C(f) offsetof(struct carrier_conf, f)
 const struct conf_key carrier_keys[] = {
-    {"driver", CONF_STR, "file", 0, 0, C(driver), "how SMS reach this carrier", "file"},
+    {"driver", CONF_STR, "file", 0, 0, C(driver), "how SMS reach this carrier", "file|kannel"},
     {"path", CONF_STR, "/var/lib/smsgate/sms.jsonl", 0, 0, C(path),
      "file driver: the file finished SMS are appended to", NULL},
     {"routes", CONF_STR, "", 0, 0, C(routes),
@@ -84,6 +84,19 @@ const struct conf_key carrier_keys[] = {
     {"priority", CONF_INT, "10", 0, 1000, C(priority),
      "among carriers taking a destination, the lowest is tried first", NULL},
     {"max_rate", CONF_INT, "0", 0, 100000, C(max_rate), "SMS per second at most, 0 for no limit",
+     NULL},
+    {"url", CONF_STR, "http://127.0.0.1:13013/cgi-bin/sendsms", 0, 0, C(url),
+     "kannel driver: smsbox's sendsms URL", NULL},
+    {"username", CONF_STR, "", 0, 0, C(username), "kannel driver: sendsms-user username", NULL},
+    {"password", CONF_STR, "", 0, 0, C(password), "kannel driver: sendsms-user password", NULL},
+    {"sender", CONF_STR, "", 0, 0, C(sender),
+     "kannel driver: the from= of SMS without a sender ID of their own; empty: Kannel's default",
+     NULL},
+    {"dlr_url", CONF_STR, "", 0, 0, C(dlr_url),
+     "kannel driver: the dlr-url Kannel calls with delivery reports; empty: none asked for", NULL},
+    {"dlr_mask", CONF_INT, "31", 0, 255, C(dlr_mask),
+     "kannel driver: which delivery reports to ask for (Kannel's dlr-mask)", NULL},
+    {"timeout", CONF_INT, "10", 1, 300, C(timeout), "seconds one request to the carrier may take",
      NULL},
     {NULL, CONF_STR, NULL, 0, 0, 0, NULL, NULL},
 };

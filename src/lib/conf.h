@@ -7,11 +7,18 @@
 /* One [carrier NAME] section (smsgate-dispatchd). */
 struct carrier_conf {
     char *name;
-    char *driver;   /* file (kannel, http: planned) */
+    char *driver;   /* file, kannel (http: planned) */
     char *path;     /* file: where finished SMS are appended, one JSON object a line */
     char *routes;   /* destination prefixes this carrier takes; empty: every one */
     int priority;   /* lower first among carriers routing the same prefix */
     int max_rate;   /* SMS per second, 0: no limit */
+    /* kannel: smsbox's sendsms interface */
+    char *url;      /* http://host:13013/cgi-bin/sendsms */
+    char *username, *password;
+    char *sender;   /* default sender when an SMS has no sender ID of its own */
+    char *dlr_url;  /* where Kannel reports delivery; empty: no receipts asked for */
+    int dlr_mask;
+    int timeout;    /* seconds for one request */
 };
 
 /*

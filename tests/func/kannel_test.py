@@ -1,0 +1,228 @@
+"""kannel_test.py - smsgate-dispatchd with a real Kannel as the carrier.
+
+A private Kannel (tests/kannel.sh: bearerbox, smsbox, fakesmsc playing the
+handsets) takes the SMS that the real smsgate-lmtpd queued: they arrive at
+fakesmsc intact (GSM 7-bit and UCS-2), are posted and their margins paid;
+Kannel asks the dlr-url with smsgate's {id} filled in; with smsbox gone the
+SMS waits and goes once smsbox is back; a wrong password is refused by
+Kannel and the SMS costs nothing; the ledger balances at the end.
+"""
+import atexit
+import http.server
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+from harness import (Client, Lmtpd, TMP, TOP_SRCDIR, TOP_BUILDDIR, CONF, bail, ctl, ctl_json, diag,
+                     done, is_, like, mail, ok, sql)
+
+DISPATCHD = os.path.join(TOP_BUILDDIR, "src/dispatchd/smsgate-dispatchd")
+KANNEL_SH = os.path.join(TOP_SRCDIR, "tests/kannel.sh")
+KBASE = os.path.join(TMP, "kannel")
+FAKESMSC_LOG = os.path.join(KBASE, "fakesmsc.log")
+
+if not (shutil.which("bearerbox") and shutil.which("smsbox")
+        and os.access(os.environ.get("FAKESMSC", "/usr/lib/kannel/test/fakesmsc"), os.X_OK)):
+    print("1..0 # SKIP kannel not installed")
+    sys.exit(0)
+
+
+def kannel(cmd):
+    return subprocess.run(["bash", KANNEL_SH, cmd, KBASE], capture_output=True, text=True)
+
+
+p = kannel("start")
+if p.returncode == 77:
+    print("1..0 # SKIP kannel not installed (%s)" % p.stderr.strip())
+    sys.exit(0)
+atexit.register(kannel, "stop")
+if p.returncode != 0:
+    bail("tests/kannel.sh start: " + p.stderr.strip())
+env = dict(l.split("=", 1) for l in open(os.path.join(KBASE, "kannel.env")).read().split())
+
+
+class Dlr(http.server.BaseHTTPRequestHandler):
+    """Where Kannel reports delivery: each request's query kept in Dlr.got."""
+    got = []
+
+    def do_GET(self):
+        Dlr.got.append(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+dlr_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Dlr)
+threading.Thread(target=dlr_server.serve_forever, daemon=True).start()
+DLR_URL = "http://127.0.0.1:%d/dlr?sms={id}&type=%%d&again={id}" % dlr_server.server_address[1]
+
+
+class Dispatchd:
+    def __init__(self, name, carriers):
+        self.conf = os.path.join(TMP, "dispatchd-%s.conf" % name)
+        self.log = os.path.join(TMP, "dispatchd-%s.log" % name)
+        with open(CONF) as f:
+            base = f.read()
+        with open(self.conf, "w") as f:
+            f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "")
+                    + "dispatch_batch = 50\nretry_min = 1\nretry_max = 2\n" + carriers)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([DISPATCHD, "-f", "-c", self.conf],
+                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+    def logtext(self):
+        return open(self.log).read()
+
+
+def carrier(password):
+    return ("[carrier kannel]\ndriver = kannel\nurl = %s\nusername = %s\npassword = %s\n"
+            "dlr_url = %s\ndlr_mask = 3\ntimeout = 3\n"
+            % (env["KANNEL_URL"], env["KANNEL_USERNAME"], password, DLR_URL))
+
+
+def wait_until(query, want, seconds=15):
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        got = sql(query)
+        if got == want:
+            return got
+        time.sleep(0.1)
+    return sql(query)
+
+
+def wait_for(pred, seconds=10):
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    return pred()
+
+
+def handsets():
+    """What fakesmsc got: (from, to, type, text), text decoded as Kannel's fake link sends it."""
+    got = []
+    for m in re.finditer(r"Got message \d+: <(\S+) (\S+) (\S+) (.*)>$", open(FAKESMSC_LOG).read(),
+                         re.M):
+        frm, to, kind, data = m.groups()
+        if kind == "ucs-2":
+            data = urllib.parse.unquote_to_bytes(data.replace("+", " ")).decode("utf-16-be")
+        got.append((frm, to, kind, data))
+    return got
+
+
+ctl("rate", "set", "operator", "61", "0.04")
+ctl("account", "add", "acme", "--margin-percent", "20")
+ctl("account", "add", "acme-sales", "--parent", "acme", "--margin-fixed", "0.01")
+ctl("domain", "add", "sms.acme.test", "acme")
+ctl("topup", "acme", "100")
+ctl("transfer", "acme", "acme-sales", "10")
+ctl("sender", "add", "@acme.test", "acme-sales", "country=AU", "auth=address", "sender_id=AcmeSales")
+
+lmtpd = Lmtpd().start()
+c = Client(lmtpd.sock)
+c.cmd("LHLO mx")
+
+
+def queue(text, rcpts):
+    _, dr = c.transaction("alice@acme.test", rcpts, mail("", text))
+    return [r.split()[4] for r in dr if r.startswith("250")]
+
+
+GOOD = carrier(env["KANNEL_PASSWORD"])
+p = subprocess.run([DISPATCHD, "-n", "-c", Dispatchd("check", GOOD).conf], capture_output=True,
+                   text=True)
+is_((p.returncode, p.stdout.strip().endswith("is valid (1 carrier)")), (0, True),
+    "dispatchd -n accepts a kannel carrier")
+
+# --- (a) two SMS through Kannel to the handsets -------------------------------------------
+ids = queue("Gate 2 at 7am. 100% sure & +1?", ["0412345601@sms.acme.test",
+                                               "0412345602@sms.acme.test"])
+is_(len(ids), 2, "two SMS queued")
+d = Dispatchd("good", GOOD).start()
+is_(wait_until("SELECT count(*) FROM sms WHERE status = 'submitted'", "2"), "2",
+    "both submitted to Kannel")
+is_(sorted(wait_for(lambda: len(handsets()) >= 2 and handsets())),
+    [("AcmeSales", "+6141234560%d" % n, "text", "Gate 2 at 7am. 100% sure & +1?") for n in (1, 2)],
+    "fakesmsc got both, sender ID, number and text intact")
+is_(sql("SELECT string_agg(carrier || ':' || (carrier_ref = id::text)::text, ',') FROM sms"),
+    "kannel:true,kannel:true", "carrier and reference (the SMS id) recorded")
+like(d.logtext(), r'sms=%s to=\+61412345601 carrier=kannel status=accepted '
+     r'detail="kannel: HTTP 202 0: Accepted for delivery"' % ids[0], "the log line says what Kannel answered")
+is_(ctl_json("balance", "acme-sales")["posted"], "9.884", "acme-sales paid 2 x 0.058")
+is_(ctl_json("balance", "acme-sales")["pending"], "0.00", "... nothing left pending")
+is_(ctl_json("balance", "acme")["posted"], "90.02", "acme earned 2 x (0.058 - 0.048)")
+is_(ctl_json("balance", "operator")["posted"], "0.016", "operator earned 2 x (0.048 - 0.04)")
+is_(ctl_json("sms", "show", ids[0])["reservation"], "posted", "sms show: the reservation is posted")
+got = wait_for(lambda: [q for q in Dlr.got if q.get("sms") == ids[0]])
+ok(got and got[0].get("again") == ids[0] and got[0].get("type") in ("1", "8"),
+   "Kannel called the dlr-url: {id} replaced, %d filled in by Kannel")
+if not got:
+    diag("dlr requests: %r" % Dlr.got)
+
+# --- (b) UCS-2 ------------------------------------------------------------------------------
+GREEK = "Καλημέρα κόσμε \U0001F600 ok"
+ids = queue(GREEK, ["0412345603@sms.acme.test"])
+is_(wait_until("SELECT status || ' ' || encoding FROM sms WHERE id = %s" % ids[0],
+               "submitted ucs2"), "submitted ucs2", "a Greek text with an emoji: ucs2, submitted")
+last = wait_for(lambda: [h for h in handsets() if h[1] == "+61412345603"])
+is_(last, [("AcmeSales", "+61412345603", "ucs-2", GREEK)], "... it reached the handset as UCS-2, intact")
+is_(ctl_json("balance", "acme-sales")["posted"], "9.826", "... and cost one part, 0.058")
+
+# --- (c) smsbox gone: deferred, then submitted once it is back ------------------------------
+p = kannel("smsbox-stop")
+is_(p.returncode, 0, "smsbox killed")
+ids = queue("While smsbox was away.", ["0412345604@sms.acme.test"])
+is_(wait_until("SELECT status = 'queued' AND attempts >= 1 FROM sms WHERE id = %s" % ids[0], "t"),
+    "t", "with smsbox gone the SMS is deferred: queued again, attempted")
+like(d.logtext(), r'sms=%s to=\+61412345604 carrier=kannel status=deferred retry=\d+s '
+     r'detail="kannel: connection failed: [^"]+"' % ids[0], "... the log says the connection failed")
+is_(ctl_json("balance", "acme-sales")["pending"], "0.058", "... its reservation still held")
+p = kannel("smsbox-start")
+is_(p.returncode, 0, "smsbox started again")
+is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "submitted"), "submitted",
+    "... and the SMS is submitted after the back-off")
+ok(wait_for(lambda: [h for h in handsets() if h[3] == "While smsbox was away."]),
+   "... and reaches the handset")
+is_(ctl_json("balance", "acme-sales")["posted"], "9.768", "... charged once")
+is_(d.stop(), 0, "SIGTERM: exit 0")
+
+# --- (d) a wrong password: Kannel says 403, the SMS is rejected and costs nothing -----------
+before = ctl_json("balance", "acme-sales")
+bad = Dispatchd("bad", carrier("not-the-secret")).start()
+ids = queue("Wrong password.", ["0412345605@sms.acme.test"])
+is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "rejected"), "rejected",
+    "wrong password: rejected")
+like(bad.logtext(), r'sms=%s to=\+61412345605 carrier=kannel status=rejected '
+     r'detail="kannel: HTTP 403 Authorization failed for sendsms"' % ids[0], "... the log line says why")
+is_(ctl_json("sms", "show", ids[0])["reservation"], "voided", "... the reservation voided")
+is_(ctl_json("balance", "acme-sales"), before, "... the balance exactly as before")
+is_(bad.stop(), 0, "SIGTERM: exit 0")
+logs = d.logtext() + bad.logtext()
+ok("not-the-secret" not in logs and env["KANNEL_PASSWORD"] not in logs, "no password in any log")
+ok(not [h for h in handsets() if h[3] == "Wrong password."], "... and nothing reached a handset")
+
+c.close()
+lmtpd.stop()
+dlr_server.shutdown()
+check = ctl("ledger", "check", check=False)
+is_(check.returncode, 0, "ledger check passes")
+if check.returncode:
+    diag(check.stderr)
+done()
