@@ -48,13 +48,30 @@ env = dict(l.split("=", 1) for l in open(os.path.join(KBASE, "kannel.env")).read
 
 
 class Dlr(http.server.BaseHTTPRequestHandler):
-    """Where Kannel reports delivery: each request's query kept in Dlr.got."""
+    """Where Kannel reports delivery: each request's query kept in Dlr.got.
+
+    It also plays a sendsms that answers what the test says (Dlr.answer:
+    status, body, delay), each request's query kept in Dlr.sendsms."""
     got = []
+    sendsms = []
+    answer = (503, "Temporal failure, try again later.", 0)
 
     def do_GET(self):
-        Dlr.got.append(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)))
-        self.send_response(200)
-        self.end_headers()
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        status, body = 200, ""
+        if url.path == "/cgi-bin/sendsms":
+            Dlr.sendsms.append(query)
+            status, body, delay = Dlr.answer
+            time.sleep(delay)
+        else:
+            Dlr.got.append(query)
+        try:
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(body.encode())
+        except OSError:
+            pass  # the client gave up (the timeout case)
 
     def log_message(self, *args):
         pass
@@ -89,10 +106,10 @@ class Dispatchd:
         return open(self.log).read()
 
 
-def carrier(password):
+def carrier(password, url=env["KANNEL_URL"], timeout=3):
     return ("[carrier kannel]\ndriver = kannel\nurl = %s\nusername = %s\npassword = %s\n"
-            "dlr_url = %s\ndlr_mask = 3\ntimeout = 3\n"
-            % (env["KANNEL_URL"], env["KANNEL_USERNAME"], password, DLR_URL))
+            "dlr_url = %s\ndlr_mask = 3\ntimeout = %d\n"
+            % (url, env["KANNEL_USERNAME"], password, DLR_URL, timeout))
 
 
 def wait_until(query, want, seconds=15):
@@ -217,6 +234,37 @@ is_(bad.stop(), 0, "SIGTERM: exit 0")
 logs = d.logtext() + bad.logtext()
 ok("not-the-secret" not in logs and env["KANNEL_PASSWORD"] not in logs, "no password in any log")
 ok(not [h for h in handsets() if h[3] == "Wrong password."], "... and nothing reached a handset")
+
+# --- (e) what is not "accepted" or "refused" (a stand-in sendsms answers) ---------------------
+FAKE = "http://127.0.0.1:%d/cgi-bin/sendsms" % dlr_server.server_address[1]
+before = ctl_json("balance", "acme-sales")
+fake = Dispatchd("fake", carrier("s3cret", FAKE, 1)).start()
+ids = queue("To a stand-in.", ["0412345606@sms.acme.test"])
+for answer, pattern, name in [
+        ((503, "Temporal failure, try again later.\n", 0),
+         r"status=deferred retry=\d+s detail=\"kannel: HTTP 503 Temporal failure, try again later.\"",
+         "HTTP 503: deferred"),
+        ((429, "Slow down", 0), r"status=deferred retry=\d+s detail=\"kannel: HTTP 429 Slow down\"",
+         "HTTP 429: deferred"),
+        ((200, "<html>\n<body>Welcome \"home\"\x01</body>", 0),
+         r"status=deferred retry=\d+s detail=\"kannel: HTTP 200 <html>\"", "HTTP 200 that is not Kannel's: deferred"),
+        ((202, "0: Accepted for delivery", 2),
+         r"status=deferred retry=\d+s detail=\"kannel: timed out: [^\"]+\"", "no answer within timeout: deferred"),
+        ((400, "Missing receiver number, rejected", 0),
+         r"status=rejected detail=\"kannel: HTTP 400 Missing receiver number, rejected\"", "HTTP 400: rejected")]:
+    Dlr.answer = answer
+    ok(wait_for(lambda: re.search(r"sms=%s to=\+61412345606 carrier=kannel %s" % (ids[0], pattern),
+                                  fake.logtext()), 8), name)
+is_(sql("SELECT status FROM sms WHERE id = %s" % ids[0]), "rejected", "... the SMS is rejected")
+is_(ctl_json("balance", "acme-sales"), before, "... and costs nothing")
+fake.stop()
+q = Dlr.sendsms[-1]
+is_(sorted(q.items()), sorted({"username": "gw", "password": "s3cret", "to": "+61412345606",
+                               "from": "AcmeSales", "text": "To a stand-in.", "charset": "UTF-8",
+                               "coding": "0", "dlr-mask": "3",
+                               "dlr-url": DLR_URL.replace("{id}", ids[0])}.items()),
+    "the request: every parameter, URL-encoded, Kannel's %d left alone")
+ok("s3cret" not in fake.logtext(), "no password in the log")
 
 c.close()
 lmtpd.stop()
