@@ -18,10 +18,10 @@
 set -u
 cmd=${1:-}
 BASE=${2:-}
-[ -n "$cmd" ] && [ -n "$BASE" ] || {
+if [ -z "$cmd" ] || [ -z "$BASE" ]; then
     echo "usage: kannel.sh start|stop|smsbox-stop|smsbox-start BASE" >&2
     exit 2
-}
+fi
 FAKESMSC=${FAKESMSC:-/usr/lib/kannel/test/fakesmsc} # kannel-extras, not in PATH
 P=${KANNEL_PORT:-23000}
 ADMIN=${KANNEL_ADMIN_PORT:-$P}
@@ -140,16 +140,16 @@ EOF
     bearerbox -v 3 "$BASE/kannel.conf" >"$BASE/bearerbox.out" 2>&1 &
     bb=$!
     echo "bearerbox $bb" >>"$BASE/pids"
-    wait_port "$FAKE" $bb && wait_port "$SMSBOX" $bb || {
+    if ! wait_port "$FAKE" $bb || ! wait_port "$SMSBOX" $bb; then
         cat "$BASE/bearerbox.out" >&2
-        "$0" stop "$BASE"
+        bash "$0" stop "$BASE"
         exit 1
-    }
+    fi
     # -m 0: sends no MO, only receives; -v 0 so each MT is logged
     "$FAKESMSC" -H 127.0.0.1 -r "$FAKE" -m 0 -v 0 "0 0 text unused" >"$BASE/fakesmsc.log" 2>&1 &
     echo "fakesmsc $!" >>"$BASE/pids"
     start_smsbox || {
-        "$0" stop "$BASE"
+        bash "$0" stop "$BASE"
         exit 1
     }
     # ready when the fake link is online, or an SMS could wait in bearerbox's queue
@@ -167,14 +167,15 @@ EOF
 stop)
     [ -f "$BASE/pids" ] || exit 0
     F=$(pid_of fakesmsc) B=$(pid_of bearerbox) S=$(pid_of smsbox)
-    # fakesmsc first (INT: writes its summary), then bearerbox, which tells
-    # smsbox to die. A graceful stop waits for queues to drain and can hang
-    # for minutes, hence the bounded wait and the SIGKILL.
+    # fakesmsc first (INT: writes its summary), then both boxes: bearerbox
+    # alone would tell smsbox to die, but smsbox then lingers for seconds.
+    # A graceful stop waits for queues to drain and can hang for minutes,
+    # hence the bounded wait and the SIGKILL.
     [ -n "$F" ] && kill -INT "$F" 2>/dev/null
+    [ -n "$S" ] && kill -TERM "$S" 2>/dev/null
     [ -n "$B" ] && kill -TERM "$B" 2>/dev/null
     # shellcheck disable=SC2086
     stop_pids $F $B $S
-    : >"$BASE/pids.stopped"
     mv "$BASE/pids" "$BASE/pids.stopped"
     ;;
 smsbox-stop)

@@ -22,10 +22,13 @@
  *	2xx "0: Accepted for delivery", "3: Queued for later delivery"
  *		accepted; the reference is the SMS's id, since sendsms
  *		returns no message id of its own
- *	4xx (403 bad credentials, 400 a missing or bad parameter)
+ *	4xx (400 a missing or bad parameter)
  *		rejected: this request would never be taken
- *	429, 5xx, 3xx, any other 2xx answer, no connection, a timeout
- *		transient: tried again after the back-off. A 2xx that is not
+ *	401, 403 (bad credentials), 429, 5xx, 3xx, any other 2xx answer,
+ *	no connection, a timeout
+ *		transient: tried again after the back-off. Wrong credentials
+ *		are the operator's mistake, not the sender's: the SMS waits
+ *		for the fix (or its expiry) instead of being refused. A 2xx that is not
  *		Kannel's is more likely a proxy's or a wrong URL's page than
  *		an SMS on its way, so it waits for an operator rather than
  *		charging the sender for nothing.
@@ -274,7 +277,7 @@ kannel_submit(void *h, const struct sms_out *sms, char *ref, size_t refsize, cha
         }
         return CARRIER_TRANSIENT; /* not an answer of Kannel's: see the top */
     }
-    if (status >= 400 && status < 500 && status != 429)
+    if (status >= 400 && status < 500 && status != 429 && status != 401 && status != 403)
         return CARRIER_REJECTED;
     return CARRIER_TRANSIENT;
 }

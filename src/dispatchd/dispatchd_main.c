@@ -66,7 +66,8 @@ carriers_open(struct dispatcher *d, int open_them, struct dispatcher *old, char 
         }
         for (int j = 0; old && j < old->n && c->h == NULL; j++) {
             struct carrier *o = &old->carriers[j];
-            if (o->h && strcmp(o->cc->name, c->cc->name) == 0 &&
+            /* only a file may be impossible to open again; others take the new settings */
+            if (o->h && strcmp(c->cc->driver, "file") == 0 && strcmp(o->cc->name, c->cc->name) == 0 &&
                 strcmp(o->cc->driver, c->cc->driver) == 0 && strcmp(o->cc->path, c->cc->path) == 0) {
                 c->h = o->h; /* given up by old only once the reload succeeds */
                 c->borrowed = o;
