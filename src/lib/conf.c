@@ -62,6 +62,10 @@ const struct conf_key conf_keys[] = {
      "refuse|defer"},
     {"sms_validity", CONF_INT, "172800", 60, 2592000, F(sms_validity),
      "seconds an SMS may wait for a carrier before it expires (and costs nothing)", NULL},
+    {"http_listen", CONF_STR, "inet:127.0.0.1:8089", 0, 0, F(http_listen),
+     "where smsgate-httpd listens for carrier callbacks: inet:host:port", NULL},
+    {"http_max_connections", CONF_INT, "64", 1, 10000, F(http_max_connections),
+     "HTTP connections smsgate-httpd serves at once", NULL},
     {"dispatch_batch", CONF_INT, "100", 1, 10000, F(dispatch_batch),
      "SMS smsgate-dispatchd claims and settles in one transaction", NULL},
     {"dispatch_poll", CONF_INT, "1", 1, 3600, F(dispatch_poll),
@@ -98,6 +102,10 @@ const struct conf_key carrier_keys[] = {
      "kannel driver: which delivery reports to ask for (Kannel's dlr-mask)", NULL},
     {"timeout", CONF_INT, "10", 1, 300, C(timeout), "seconds one request to the carrier may take",
      NULL},
+    {"callback_secret", CONF_STR, "", 0, 0, C(callback_secret),
+     "smsgate-httpd: the secret in this carrier's callback URLs; empty: no callbacks taken", NULL},
+    {"callback_networks", CONF_STR, "", 0, 0, C(callback_networks),
+     "smsgate-httpd: client addresses or CIDR blocks callbacks may come from; empty: any", NULL},
     {NULL, CONF_STR, NULL, 0, 0, 0, NULL, NULL},
 };
 #undef C

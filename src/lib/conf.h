@@ -19,6 +19,9 @@ struct carrier_conf {
     char *dlr_url;  /* where Kannel reports delivery; empty: no receipts asked for */
     int dlr_mask;
     int timeout;    /* seconds for one request */
+    /* smsgate-httpd: this carrier's callbacks (receipts, inbound SMS) */
+    char *callback_secret;   /* part of the callback URL; empty: no callbacks taken */
+    char *callback_networks; /* client addresses allowed; empty: any */
 };
 
 /*
@@ -46,6 +49,9 @@ struct conf {
     char *trusted_authserv_ids;
     char *insufficient_credit; /* refuse | defer */
     int sms_validity;          /* seconds an SMS may wait for a carrier */
+    /* smsgate-httpd */
+    char *http_listen; /* inet:host:port */
+    int http_max_connections;
     /* smsgate-dispatchd */
     int dispatch_batch;        /* SMS claimed per transaction */
     int dispatch_poll;         /* seconds between looks for due SMS without a NOTIFY */
