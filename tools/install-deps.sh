@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
       postgresql postgresql-contrib libpq-dev libjson-c-dev
       python3 groff-base procps postfix clang libclang-rt-14-dev
-      libetpan-dev libxml2-dev nettle-dev libphonenumber-dev libcurl4-gnutls-dev kannel kannel-extras curl"
+      libetpan-dev libxml2-dev nettle-dev libphonenumber-dev libcurl4-gnutls-dev libmicrohttpd-dev kannel kannel-extras curl"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"

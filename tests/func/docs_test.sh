@@ -45,6 +45,8 @@ dispatchd=${SMSGATE_DISPATCHD:-${top_builddir:-.}/src/dispatchd/smsgate-dispatch
 man8=$srcdir/man/smsgatectl.8
 man8l=$srcdir/man/smsgate-lmtpd.8
 man8d=$srcdir/man/smsgate-dispatchd.8
+man8h=$srcdir/man/smsgate-httpd.8
+httpd=${SMSGATE_HTTPD:-${top_builddir:-.}/src/httpd/smsgate-httpd}
 man5=$srcdir/man/smsgate.conf.5
 man7=$srcdir/man/smsgate.7
 sample=$srcdir/conf/smsgate.conf
@@ -203,10 +205,24 @@ dispatchd_exits=$({
 } | grep -oE '(msg_fatal|[^_]exit)\([0-9]+' | sed 's/.*(//' | sort -un)
 dispatchd_actions=$(grep -oE 'msg_info\("action=[a-z]+' "$dispatchd_main" | sed 's/.*"//' | sort -u)
 
+# smsgate-httpd: the same
+httpd_main=$srcdir/src/httpd/httpd_main.c
+httpd_opts=$(prog_opts "$httpd_main")
+httpd_keys=$(cat "$srcdir"/src/httpd/*.c | grep -o 'conf->[a-z_]*' |
+    sed 's/^conf->//' | sort -u | grep -Fx "$conf_names")
+httpd_exits=$({
+    cat "$httpd_main"
+    if grep -q 'daemon_options(' "$httpd_main"; then
+        sed -n '/^daemon_options(/,/^}/p' "$srcdir/src/lib/daemon.c"
+    fi
+} | grep -oE '(msg_fatal|[^_]exit)\([0-9]+' | sed 's/.*(//' | sort -un)
+httpd_actions=$(grep -ohE 'msg_info\("action=[a-z]+' "$srcdir"/src/httpd/*.c | sed 's/.*"//' | sort -u)
+
 # an empty list would make every check below pass vacuously
 for what in conf_names conf_defaults conf_ints sender_keys commands options global_options exit_codes \
     lmtpd_opts lmtpd_keys reply_codes carrier_names carrier_defaults carrier_ints \
-    dispatchd_opts dispatchd_keys dispatchd_exits dispatchd_actions; do
+    dispatchd_opts dispatchd_keys dispatchd_exits dispatchd_actions \
+    httpd_opts httpd_keys httpd_exits httpd_actions; do
     eval "list=\$$what"
     check "the code's $what can be read ($(printf '%s\n' "$list" | wc -l | tr -d ' ') found)" \
         test -n "$list"
@@ -408,7 +424,35 @@ fi
 
 # --- every page ----------------------------------------------------------------
 
-for page in "$man8" "$man8l" "$man8d" "$man5" "$man7"; do
+# --- smsgate-httpd(8) -----------------------------------------------------------
+for opt in $httpd_opts; do
+    check "smsgate-httpd(8) OPTIONS documents -$opt" opt_term "$man8h" "$opt"
+done
+httpd_conf=$(sed -n '/^\.SH CONFIGURATION/,/^\.SH /p' "$man8h")
+for key in $httpd_keys callback_secret callback_networks; do
+    check "smsgate-httpd(8) CONFIGURATION names key $key" has "$httpd_conf" "$key"
+done
+for action in $httpd_actions; do
+    check "smsgate-httpd(8) documents the log line $action" grep -qF -- "$action" "$man8h"
+done
+exit_section=$(sed -n '/^\.SH "\{0,1\}EXIT STATUS/,/^\.SH /p' "$man8h")
+for code in $httpd_exits; do
+    check "smsgate-httpd(8) EXIT STATUS documents $code" \
+        eval 'printf "%s\n" "$exit_section" | grep -Eq "^\.B $code\$"'
+done
+if [ -x "$httpd" ]; then
+    "$httpd" -n -c "$sample" >"$tmp/out" 2>&1
+    rc=$?
+    check "smsgate-httpd -n -c conf/smsgate.conf exits 0 (exit $rc)" test "$rc" -eq 0
+    printf 'database = x\nfrobnicate = 1\n' >"$tmp/bad.conf"
+    "$httpd" -n -c "$tmp/bad.conf" >/dev/null 2>&1
+    rc=$?
+    check "smsgate-httpd -n refuses an unknown key with exit 78" test "$rc" -eq 78
+else
+    not_ok "smsgate-httpd is built (SMSGATE_HTTPD=$httpd)"
+fi
+
+for page in "$man8" "$man8l" "$man8d" "$man8h" "$man5" "$man7"; do
     name=$(basename "$page")
     missing=
     for section in NAME SYNOPSIS DESCRIPTION OPTIONS CONFIGURATION SECURITY FILES "EXIT STATUS" "SEE ALSO"; do
