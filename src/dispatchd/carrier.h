@@ -13,10 +13,17 @@ struct sms_out {
     const char *text;     /* UTF-8 */
     const char *encoding; /* gsm7 | ucs2 */
     int parts;
-    const char *account;  /* the sending account's handle */
+    const char *account; /* the sending account's handle */
 };
 
 enum carrier_result { CARRIER_ACCEPTED, CARRIER_TRANSIENT, CARRIER_REJECTED };
+
+/* What a carrier said about one SMS. */
+struct carrier_reply {
+    enum carrier_result result;
+    char ref[128];    /* the carrier's reference, "" for none */
+    char detail[512]; /* one printable line, for the history and the log */
+};
 
 /*
  * A driver, as a table of functions (OpenSMTPD's backends). submit() is
@@ -27,8 +34,8 @@ enum carrier_result { CARRIER_ACCEPTED, CARRIER_TRANSIENT, CARRIER_REJECTED };
 struct carrier_driver {
     const char *name;
     void *(*open)(const struct carrier_conf *cc, char **error_r);
-    enum carrier_result (*submit)(void *h, const struct sms_out *sms, char *ref, size_t refsize,
-                                  char *detail, size_t detailsize);
+    /* submit - hand over n SMS, as many at once as the carrier allows; one reply each */
+    void (*submit)(void *h, const struct sms_out *sms, int n, struct carrier_reply *replies);
     int (*flush)(void *h, char **error_r);
     void (*close)(void *h);
 };

@@ -39,9 +39,10 @@ file_open(const struct carrier_conf *cc, char **error_r)
     return f;
 }
 
+/* file_one - append one SMS */
 static enum carrier_result
-file_submit(void *h, const struct sms_out *sms, char *ref, size_t refsize, char *detail,
-            size_t detailsize)
+file_one(void *h, const struct sms_out *sms, char *ref, size_t refsize, char *detail,
+         size_t detailsize)
 {
     struct file_carrier *f = h;
     json_object *o = json_object_new_object();
@@ -52,8 +53,8 @@ file_submit(void *h, const struct sms_out *sms, char *ref, size_t refsize, char 
     json_object_object_add(o, "encoding", json_object_new_string(sms->encoding));
     json_object_object_add(o, "parts", json_object_new_int(sms->parts));
     json_object_object_add(o, "account", json_object_new_string(sms->account));
-    const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *line =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     size_t len = strlen(line);
     char *buf = xasprintf("%s\n", line);
     json_object_put(o);
@@ -75,6 +76,15 @@ file_submit(void *h, const struct sms_out *sms, char *ref, size_t refsize, char 
     snprintf(ref, refsize, "%lld", sms->id);
     snprintf(detail, detailsize, "written to %s", f->path);
     return CARRIER_ACCEPTED;
+}
+
+/* file_submit - one line each, in order */
+static void
+file_submit(void *h, const struct sms_out *sms, int n, struct carrier_reply *replies)
+{
+    for (int i = 0; i < n; i++)
+        replies[i].result = file_one(h, &sms[i], replies[i].ref, sizeof(replies[i].ref),
+                                     replies[i].detail, sizeof(replies[i].detail));
 }
 
 static int

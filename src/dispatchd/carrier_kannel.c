@@ -40,10 +40,11 @@
  * printable ASCII only and bounded. The password is in the URL only: it is
  * never logged, and curl never prints the URL.
  *
- * One curl easy handle per carrier, kept for its open connection (the
- * dispatcher is single-threaded: never share a handle across threads).
- * Kannel has acknowledged every SMS it took before submit() returns, so
- * flush() has nothing to do.
+ * Up to max_in_flight requests at once, with libcurl's multi interface:
+ * one easy handle per slot, kept with the multi handle that holds their
+ * open connections (the dispatcher is single-threaded: never share a
+ * handle across threads). Kannel has acknowledged every SMS it took before
+ * submit() returns, so flush() has nothing to do.
  */
 #include "config.h"
 
@@ -57,20 +58,29 @@
 /* the part of an answer kept: Kannel's are one short line */
 #define KANNEL_BODY_MAX 512
 
-struct kannel_carrier {
+/* One request in flight. */
+struct kannel_slot {
     CURL *curl;
-    char *name, *url, *username, *password, *sender, *dlr_url;
-    int dlr_mask;
+    int sms; /* index into submit()'s arrays, -1 when free */
     char body[KANNEL_BODY_MAX + 1];
     size_t body_len;
     char error[CURL_ERROR_SIZE];
+    char *url; /* holds the password: wiped when the request is done */
+};
+
+struct kannel_carrier {
+    CURLM *multi;
+    struct kannel_slot *slots;
+    int nslots;
+    char *name, *url, *username, *password, *sender, *dlr_url;
+    int dlr_mask;
 };
 
 /* kannel_body - curl's write callback: keep the first KANNEL_BODY_MAX bytes, drop the rest */
 static size_t
 kannel_body(char *data, size_t size, size_t n, void *arg)
 {
-    struct kannel_carrier *k = arg;
+    struct kannel_slot *k = arg;
     size_t len = size * n;
     size_t room = KANNEL_BODY_MAX - k->body_len;
     size_t take = len < room ? len : room;
@@ -140,8 +150,15 @@ kannel_close(void *h)
     struct kannel_carrier *k = h;
     if (k == NULL)
         return;
-    if (k->curl)
-        curl_easy_cleanup(k->curl);
+    for (int i = 0; i < k->nslots; i++)
+        if (k->slots[i].curl) {
+            if (k->multi && k->slots[i].sms >= 0)
+                curl_multi_remove_handle(k->multi, k->slots[i].curl);
+            curl_easy_cleanup(k->slots[i].curl);
+        }
+    xfree(k->slots);
+    if (k->multi)
+        curl_multi_cleanup(k->multi);
     xfree(k->name);
     xfree(k->url);
     xfree(k->username);
@@ -189,45 +206,59 @@ kannel_open(const struct carrier_conf *cc, char **error_r)
     k->sender = xstrdup(cc->sender);
     k->dlr_url = xstrdup(cc->dlr_url);
     k->dlr_mask = cc->dlr_mask;
-    if ((k->curl = curl_easy_init()) == NULL) {
-        *error_r = xasprintf("[carrier %s] cannot make a libcurl handle", cc->name);
+    long timeout = cc->timeout > 0 ? cc->timeout : 10;
+    k->nslots = cc->max_in_flight > 0 ? cc->max_in_flight : 1;
+    k->slots = xcalloc((size_t)k->nslots, sizeof(*k->slots));
+    if ((k->multi = curl_multi_init()) == NULL) {
+        *error_r = xasprintf("[carrier %s] cannot make a libcurl multi handle", cc->name);
         kannel_close(k);
         return NULL;
     }
-    CURL *c = k->curl;
-    long timeout = cc->timeout > 0 ? cc->timeout : 10;
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "-dispatchd/" PACKAGE_VERSION);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kannel_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, k);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, k->error);
+    /* keep a connection for every slot between batches */
+    curl_multi_setopt(k->multi, CURLMOPT_MAXCONNECTS, (long)k->nslots);
+    for (int i = 0; i < k->nslots; i++) {
+        struct kannel_slot *s = &k->slots[i];
+        s->sms = -1;
+        if ((s->curl = curl_easy_init()) == NULL) {
+            *error_r = xasprintf("[carrier %s] cannot make a libcurl handle", cc->name);
+            kannel_close(k);
+            return NULL;
+        }
+        CURL *c = s->curl;
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "-dispatchd/" PACKAGE_VERSION);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kannel_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->error);
+        curl_easy_setopt(c, CURLOPT_PRIVATE, s);
 #if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
+    }
     return k;
 }
 
 /* kannel_request - the sendsms URL for one SMS, or NULL when a value cannot be encoded */
 static char *
-kannel_request(struct kannel_carrier *k, const struct sms_out *sms)
+kannel_request(struct kannel_carrier *k, CURL *curl, const struct sms_out *sms)
 {
     const char *from = sms->from && *sms->from ? sms->from : k->sender;
     int ucs2 = strcmp(sms->encoding, "ucs2") == 0;
     char *url = xasprintf("%s?charset=UTF-8&coding=%d", k->url, ucs2 ? 2 : 0);
-    int bad = kannel_param(k->curl, &url, "username", k->username) < 0 ||
-              kannel_param(k->curl, &url, "password", k->password) < 0 ||
-              kannel_param(k->curl, &url, "to", sms->to) < 0 ||
-              (*from && kannel_param(k->curl, &url, "from", from) < 0) ||
-              kannel_param(k->curl, &url, "text", sms->text) < 0;
+    int bad = kannel_param(curl, &url, "username", k->username) < 0 ||
+              kannel_param(curl, &url, "password", k->password) < 0 ||
+              kannel_param(curl, &url, "to", sms->to) < 0 ||
+              (*from && kannel_param(curl, &url, "from", from) < 0) ||
+              kannel_param(curl, &url, "text", sms->text) < 0;
     if (!bad && *k->dlr_url) {
         char mask[16];
         snprintf(mask, sizeof(mask), "%d", k->dlr_mask);
         char *dlr = kannel_dlr_url(k->dlr_url, sms->id);
-        bad = kannel_param(k->curl, &url, "dlr-mask", mask) < 0 ||
-              kannel_param(k->curl, &url, "dlr-url", dlr) < 0;
+        bad = kannel_param(curl, &url, "dlr-mask", mask) < 0 ||
+              kannel_param(curl, &url, "dlr-url", dlr) < 0;
         xfree(dlr);
     }
     if (bad) {
@@ -237,49 +268,103 @@ kannel_request(struct kannel_carrier *k, const struct sms_out *sms)
     return url;
 }
 
-/* kannel_submit - one sendsms request; the outcome from Kannel's answer (see the top) */
-static enum carrier_result
-kannel_submit(void *h, const struct sms_out *sms, char *ref, size_t refsize, char *detail,
-              size_t detailsize)
+/* kannel_outcome - one finished request; the outcome from Kannel's answer (see the top) */
+static void
+kannel_outcome(struct kannel_slot *s, CURLcode rc, const struct sms_out *sms,
+               struct carrier_reply *r)
 {
-    struct kannel_carrier *k = h;
-    char *url = kannel_request(k, sms);
-    if (url == NULL) {
-        snprintf(detail, detailsize, "kannel: cannot encode the request");
-        return CARRIER_TRANSIENT;
-    }
-    k->body_len = 0;
-    k->body[0] = 0;
-    k->error[0] = 0;
-    curl_easy_setopt(k->curl, CURLOPT_URL, url);
-    CURLcode rc = curl_easy_perform(k->curl);
-    /* the URL holds the password: gone before anything else happens */
-    memset(url, 0, strlen(url));
-    xfree(url);
     char line[256];
     if (rc != CURLE_OK) {
         const char *what = rc == CURLE_COULDNT_CONNECT        ? "connection failed"
                            : rc == CURLE_OPERATION_TIMEDOUT   ? "timed out"
                            : rc == CURLE_COULDNT_RESOLVE_HOST ? "host not found"
                                                               : "request failed";
-        kannel_line(*k->error ? k->error : curl_easy_strerror(rc), line, sizeof(line));
-        snprintf(detail, detailsize, "kannel: %s: %s", what, line);
-        return CARRIER_TRANSIENT;
+        kannel_line(*s->error ? s->error : curl_easy_strerror(rc), line, sizeof(line));
+        snprintf(r->detail, sizeof(r->detail), "kannel: %s: %s", what, line);
+        r->result = CARRIER_TRANSIENT;
+        return;
     }
     long status = 0;
-    curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &status);
-    kannel_line(k->body, line, sizeof(line));
-    snprintf(detail, detailsize, "kannel: HTTP %ld %s", status, *line ? line : "(no answer)");
+    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    kannel_line(s->body, line, sizeof(line));
+    snprintf(r->detail, sizeof(r->detail), "kannel: HTTP %ld %s", status,
+             *line ? line : "(no answer)");
+    r->result = CARRIER_TRANSIENT;
     if (status >= 200 && status < 300) {
-        if (strncmp(k->body, "0:", 2) == 0 || strncmp(k->body, "3:", 2) == 0) {
-            snprintf(ref, refsize, "%lld", sms->id);
-            return CARRIER_ACCEPTED;
-        }
-        return CARRIER_TRANSIENT; /* not an answer of Kannel's: see the top */
+        if (strncmp(s->body, "0:", 2) == 0 || strncmp(s->body, "3:", 2) == 0) {
+            snprintf(r->ref, sizeof(r->ref), "%lld", sms->id);
+            r->result = CARRIER_ACCEPTED;
+        } /* else not an answer of Kannel's: see the top */
+    } else if (status >= 400 && status < 500 && status != 429 && status != 401 && status != 403) {
+        r->result = CARRIER_REJECTED;
     }
-    if (status >= 400 && status < 500 && status != 429 && status != 401 && status != 403)
-        return CARRIER_REJECTED;
-    return CARRIER_TRANSIENT;
+}
+
+/* kannel_start - put SMS i on a free slot */
+static void
+kannel_start(struct kannel_carrier *k, struct kannel_slot *s, const struct sms_out *sms, int i,
+             struct carrier_reply *r)
+{
+    s->url = kannel_request(k, s->curl, sms);
+    if (s->url == NULL) {
+        snprintf(r->detail, sizeof(r->detail), "kannel: cannot encode the request");
+        r->result = CARRIER_TRANSIENT;
+        return;
+    }
+    s->body_len = 0;
+    s->body[0] = 0;
+    s->error[0] = 0;
+    s->sms = i;
+    curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
+    curl_multi_add_handle(k->multi, s->curl);
+}
+
+/* kannel_done - a slot's request finished: its reply, and the slot free again */
+static void
+kannel_done(struct kannel_carrier *k, struct kannel_slot *s, CURLcode rc, const struct sms_out *sms,
+            struct carrier_reply *replies)
+{
+    kannel_outcome(s, rc, &sms[s->sms], &replies[s->sms]);
+    curl_multi_remove_handle(k->multi, s->curl);
+    /* the URL holds the password: gone before anything else happens */
+    memset(s->url, 0, strlen(s->url));
+    xfree(s->url);
+    s->url = NULL;
+    s->sms = -1;
+}
+
+/* kannel_submit - every SMS, up to max_in_flight requests at once */
+static void
+kannel_submit(void *h, const struct sms_out *sms, int n, struct carrier_reply *replies)
+{
+    struct kannel_carrier *k = h;
+    int next = 0, running = 0;
+    for (;;) {
+        for (int i = 0; i < k->nslots && next < n; i++)
+            if (k->slots[i].sms < 0) {
+                kannel_start(k, &k->slots[i], &sms[next], next, &replies[next]);
+                next++;
+            }
+        if (curl_multi_perform(k->multi, &running) != CURLM_OK)
+            break;
+        CURLMsg *m;
+        int left, freed = 0;
+        while ((m = curl_multi_info_read(k->multi, &left)) != NULL)
+            if (m->msg == CURLMSG_DONE) {
+                struct kannel_slot *s;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+                kannel_done(k, s, m->data.result, sms, replies);
+                freed = 1;
+            }
+        if (running == 0 && next >= n && !freed)
+            break;
+        if (!freed)
+            curl_multi_poll(k->multi, NULL, 0, 1000, NULL);
+    }
+    /* a multi failure: what is still on a slot did not get an answer */
+    for (int i = 0; i < k->nslots; i++)
+        if (k->slots[i].sms >= 0)
+            kannel_done(k, &k->slots[i], CURLE_RECV_ERROR, sms, replies);
 }
 
 /* kannel_flush - nothing to do: Kannel acknowledged each SMS it took */

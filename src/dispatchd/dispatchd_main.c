@@ -60,15 +60,17 @@ carriers_open(struct dispatcher *d, int open_them, struct dispatcher *old, char 
         c->cc = &d->conf->carriers[i];
         c->drv = carrier_driver_find(c->cc->driver);
         if (c->drv == NULL) {
-            *error_r = xasprintf("[carrier %s] driver = %s: unknown driver", c->cc->name,
-                                 c->cc->driver);
+            *error_r =
+                xasprintf("[carrier %s] driver = %s: unknown driver", c->cc->name, c->cc->driver);
             return -1;
         }
         for (int j = 0; old && j < old->n && c->h == NULL; j++) {
             struct carrier *o = &old->carriers[j];
             /* only a file may be impossible to open again; others take the new settings */
-            if (o->h && strcmp(c->cc->driver, "file") == 0 && strcmp(o->cc->name, c->cc->name) == 0 &&
-                strcmp(o->cc->driver, c->cc->driver) == 0 && strcmp(o->cc->path, c->cc->path) == 0) {
+            if (o->h && strcmp(c->cc->driver, "file") == 0 &&
+                strcmp(o->cc->name, c->cc->name) == 0 &&
+                strcmp(o->cc->driver, c->cc->driver) == 0 &&
+                strcmp(o->cc->path, c->cc->path) == 0) {
                 c->h = o->h; /* given up by old only once the reload succeeds */
                 c->borrowed = o;
             }
@@ -145,6 +147,7 @@ struct claimed {
     char ref[128], detail[512];
     int attempts;
     int stopped; /* not handed over: the daemon is stopping */
+    int row;     /* in the claim's result */
 };
 
 /*
@@ -170,9 +173,9 @@ settle(struct dispatcher *d, struct db *db, struct claimed *s)
         return;
     }
     for (int attempt = 0; attempt < 3; attempt++) {
-        PGresult *r = DB_EXEC_STATIC(db, settle_sql, s->id, s->outcome,
-                                     s->c ? s->c->cc->name : NULL, *s->ref ? s->ref : NULL,
-                                     s->detail);
+        PGresult *r =
+            DB_EXEC_STATIC(db, settle_sql, s->id, s->outcome, s->c ? s->c->cc->name : NULL,
+                           *s->ref ? s->ref : NULL, s->detail);
         if (r != NULL) {
             /* false: no longer ours (its lease ran out and another dispatcher has it) */
             if (db_value(r, 0, 0)[0] == 't')
@@ -214,9 +217,12 @@ batch(struct dispatcher *d, struct db *db)
         snprintf(cl[i].to, sizeof(cl[i].to), "+%s", PQgetvalue(res, i, 1));
         cl[i].attempts = atoi(PQgetvalue(res, i, 8));
     }
+    /* decide what need not go anywhere; gather the rest by carrier */
+    int *todo = xcalloc((size_t)(n ? n : 1), sizeof(*todo)), ntodo = 0;
     for (int i = 0; i < n; i++) {
         struct claimed *s = &cl[i];
         const char *dest = PQgetvalue(res, i, 1);
+        s->row = i;
         if (daemon_stop) {
             s->stopped = 1;
             snprintf(s->detail, sizeof(s->detail), "dispatcher stopping");
@@ -232,22 +238,47 @@ batch(struct dispatcher *d, struct db *db)
             snprintf(s->detail, sizeof(s->detail), "no carrier routes %s", s->to);
             continue;
         }
-        struct sms_out sms = {strtoll(s->id, NULL, 10), s->to, db_value(res, i, 2),
-                              PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-                              atoi(PQgetvalue(res, i, 5)), PQgetvalue(res, i, 6)};
-        switch (s->c->drv->submit(s->c->h, &sms, s->ref, sizeof(s->ref), s->detail,
-                                  sizeof(s->detail))) {
-        case CARRIER_ACCEPTED:
-            s->outcome = "accepted";
-            s->c->used = 1;
-            break;
-        case CARRIER_REJECTED:
-            s->outcome = "rejected";
-            break;
-        case CARRIER_TRANSIENT:
-            break;
+        todo[ntodo++] = i;
+    }
+    /* each carrier takes its SMS in one call, as many at once as it allows */
+    struct sms_out *out = xcalloc((size_t)(ntodo ? ntodo : 1), sizeof(*out));
+    struct carrier_reply *rep = xcalloc((size_t)(ntodo ? ntodo : 1), sizeof(*rep));
+    for (int ci = 0; ci < d->n; ci++) {
+        struct carrier *c = &d->carriers[ci];
+        int m = 0;
+        for (int t = 0; t < ntodo; t++) {
+            struct claimed *s = &cl[todo[t]];
+            int r = s->row;
+            if (s->c != c)
+                continue;
+            out[m] = (struct sms_out){strtoll(s->id, NULL, 10), s->to,
+                                      db_value(res, r, 2),      PQgetvalue(res, r, 3),
+                                      PQgetvalue(res, r, 4),    atoi(PQgetvalue(res, r, 5)),
+                                      PQgetvalue(res, r, 6)};
+            memset(&rep[m], 0, sizeof(rep[m]));
+            m++;
+        }
+        if (m == 0)
+            continue;
+        c->drv->submit(c->h, out, m, rep);
+        m = 0;
+        for (int t = 0; t < ntodo; t++) {
+            struct claimed *s = &cl[todo[t]];
+            if (s->c != c)
+                continue;
+            snprintf(s->ref, sizeof(s->ref), "%s", rep[m].ref);
+            snprintf(s->detail, sizeof(s->detail), "%s", rep[m].detail);
+            s->outcome = rep[m].result == CARRIER_ACCEPTED   ? "accepted"
+                         : rep[m].result == CARRIER_REJECTED ? "rejected"
+                                                             : NULL;
+            if (rep[m].result == CARRIER_ACCEPTED)
+                c->used = 1;
+            m++;
         }
     }
+    xfree(out);
+    xfree(rep);
+    xfree(todo);
     PQclear(res);
     /* what carriers took must be durable there before we say so here */
     for (int i = 0; i < d->n; i++)
@@ -336,8 +367,7 @@ run(struct dispatcher *d, const char *conf_path)
             db = db_open(d->conf->database, d->conf->db_connect_timeout,
                          d->conf->db_statement_timeout, &error);
             if (db == NULL || DB_COMMAND(db, "LISTEN sms_queued") < 0) {
-                msg_warn("database unavailable, retrying in 5 s: %s",
-                         db ? db_error(db) : error);
+                msg_warn("database unavailable, retrying in 5 s: %s", db ? db_error(db) : error);
                 if (db == NULL)
                     xfree(error);
                 db_close(db);

@@ -89,6 +89,9 @@ const struct conf_key carrier_keys[] = {
      "among carriers taking a destination, the lowest is tried first", NULL},
     {"max_rate", CONF_INT, "0", 0, 100000, C(max_rate), "SMS per second at most, 0 for no limit",
      NULL},
+    {"max_in_flight", CONF_INT, "8", 1, 256, C(max_in_flight),
+     "requests to the carrier at once (the kannel driver); the file driver writes one at a time",
+     NULL},
     {"url", CONF_STR, "http://127.0.0.1:13013/cgi-bin/sendsms", 0, 0, C(url),
      "kannel driver: smsbox's sendsms URL", NULL},
     {"username", CONF_STR, "", 0, 0, C(username), "kannel driver: sendsms-user username", NULL},
@@ -158,7 +161,8 @@ conf_defaults(void *obj, const struct conf_key *keys)
 static struct carrier_conf *
 carrier_add(struct conf *conf, const char *name)
 {
-    conf->carriers = xrealloc(conf->carriers, (size_t)(conf->ncarriers + 1) * sizeof(*conf->carriers));
+    conf->carriers =
+        xrealloc(conf->carriers, (size_t)(conf->ncarriers + 1) * sizeof(*conf->carriers));
     struct carrier_conf *c = &conf->carriers[conf->ncarriers++];
     memset(c, 0, sizeof(*c));
     c->name = xstrdup(name);

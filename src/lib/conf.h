@@ -7,18 +7,19 @@
 /* One [carrier NAME] section (smsgate-dispatchd). */
 struct carrier_conf {
     char *name;
-    char *driver;   /* file, kannel (http: planned) */
-    char *path;     /* file: where finished SMS are appended, one JSON object a line */
-    char *routes;   /* destination prefixes this carrier takes; empty: every one */
-    int priority;   /* lower first among carriers routing the same prefix */
-    int max_rate;   /* SMS per second, 0: no limit */
+    char *driver;      /* file, kannel (http: planned) */
+    char *path;        /* file: where finished SMS are appended, one JSON object a line */
+    char *routes;      /* destination prefixes this carrier takes; empty: every one */
+    int priority;      /* lower first among carriers routing the same prefix */
+    int max_rate;      /* SMS per second, 0: no limit */
+    int max_in_flight; /* requests to the carrier at once */
     /* kannel: smsbox's sendsms interface */
-    char *url;      /* http://host:13013/cgi-bin/sendsms */
+    char *url; /* http://host:13013/cgi-bin/sendsms */
     char *username, *password;
-    char *sender;   /* default sender when an SMS has no sender ID of its own */
-    char *dlr_url;  /* where Kannel reports delivery; empty: no receipts asked for */
+    char *sender;  /* default sender when an SMS has no sender ID of its own */
+    char *dlr_url; /* where Kannel reports delivery; empty: no receipts asked for */
     int dlr_mask;
-    int timeout;    /* seconds for one request */
+    int timeout; /* seconds for one request */
     /* smsgate-httpd: this carrier's callbacks (receipts, inbound SMS) */
     char *callback_secret;   /* part of the callback URL; empty: no callbacks taken */
     char *callback_networks; /* client addresses allowed; empty: any */
@@ -53,10 +54,11 @@ struct conf {
     char *http_listen; /* inet:host:port */
     int http_max_connections;
     /* smsgate-dispatchd */
-    int dispatch_batch;        /* SMS claimed per transaction */
-    int dispatch_poll;         /* seconds between looks for due SMS without a NOTIFY */
-    int retry_min, retry_max;  /* seconds of back-off after a transient failure */
-    struct carrier_conf *carriers; /* the [carrier NAME] sections; a built-in file carrier if none */
+    int dispatch_batch;       /* SMS claimed per transaction */
+    int dispatch_poll;        /* seconds between looks for due SMS without a NOTIFY */
+    int retry_min, retry_max; /* seconds of back-off after a transient failure */
+    struct carrier_conf
+        *carriers; /* the [carrier NAME] sections; a built-in file carrier if none */
     int ncarriers;
 };
 
