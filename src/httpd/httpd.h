@@ -6,34 +6,17 @@
 
 #include "conf.h"
 #include "db.h"
+#include "shared.h"
 
 /* Bounds on what a carrier may send us. */
 #define HTTPD_BODY_MAX (64 * 1024) /* a POST body */
 #define HTTPD_VALUE_MAX 4096       /* one parameter's value (an inbound text) */
 #define HTTPD_SHORT_MAX 128        /* ids, types, numbers, SMSC names, times */
 
-/* A configuration snapshot; requests keep the one they started with. */
-struct conf_ref {
-    struct conf *conf;
-    int refs; /* under server.lock */
-    int generation;
-};
-
 struct server {
-    pthread_mutex_t lock;
-    struct conf_ref *current; /* under lock */
-    struct db **pool;         /* idle database connections, under lock */
-    int *pool_gen;
-    int npool, pool_size;
+    struct shared sh; /* configuration snapshots and database connections */
     int listen_fd;
 };
-
-struct conf_ref *server_conf_get(struct server *s);
-void server_conf_put(struct server *s, struct conf_ref *r);
-/* server_db_get - a connection of this thread's alone until put back; NULL: none now */
-struct db *server_db_get(struct server *s, struct conf_ref *r);
-/* server_db_put - back to the pool, or closed if it broke or the configuration changed */
-void server_db_put(struct server *s, struct conf_ref *r, struct db *db);
 /* server_run - serve until SIGTERM, reloading on SIGHUP; 0, or -1 if MHD would not start */
 int server_run(struct server *s, const char *conf_path);
 

@@ -214,13 +214,13 @@ callback_dlr(struct server *s, struct conf_ref *r, const char *carrier,
     snprintf(detail, sizeof(detail), "receipt type %d%s%s", type, has_status ? ": " : "",
              has_status ? p->status : "");
 
-    struct db *db = server_db_get(s, r);
+    struct db *db = shared_db_get(&s->sh, r);
     PGresult *res = db ? DB_EXEC_STATIC(db, receipt_sql, p->id, carrier, outcome, detail) : NULL;
     if (res == NULL) {
         msg_warn("dlr sms=%s carrier=%s type=%d not recorded: %s", p->id, carrier, type,
                  db ? db_error(db) : "no database connection");
         struct callback_reply fail = db_failed(db);
-        server_db_put(s, r, db);
+        shared_db_put(&s->sh, r, db);
         return fail;
     }
     const char *result = db_value(res, 0, 0);
@@ -233,7 +233,7 @@ callback_dlr(struct server *s, struct conf_ref *r, const char *carrier,
         msg_info("dlr sms=%s carrier=%s type=%d status=%s result=%s", p->id, carrier, type, outcome,
                  result);
     PQclear(res);
-    server_db_put(s, r, db);
+    shared_db_put(&s->sh, r, db);
     return reply_ok;
 }
 
@@ -253,7 +253,7 @@ callback_mo(struct server *s, struct conf_ref *r, const char *carrier,
                  carrier);
         return reply_bad;
     }
-    struct db *db = server_db_get(s, r);
+    struct db *db = shared_db_get(&s->sh, r);
     PGresult *res = db ? DB_EXEC_STATIC(db, inbound_sql, carrier, p->from, p->to, p->text, p->ref,
                                         p->smsc, p->ts)
                        : NULL;
@@ -261,13 +261,13 @@ callback_mo(struct server *s, struct conf_ref *r, const char *carrier,
         msg_warn("mo carrier=%s from=%s not stored: %s", carrier, p->from,
                  db ? db_error(db) : "no database connection");
         struct callback_reply fail = db_failed(db);
-        server_db_put(s, r, db);
+        shared_db_put(&s->sh, r, db);
         return fail;
     }
     msg_info("mo carrier=%s from=%s to=%s id=%s%s", carrier, p->from, p->to, db_value(res, 0, 0),
              db_value(res, 0, 1)[0] == 't' ? "" : " result=duplicate");
     PQclear(res);
-    server_db_put(s, r, db);
+    shared_db_put(&s->sh, r, db);
     /* an empty body: Kannel would send any text back to the phone as a reply */
     return (struct callback_reply){200, ""};
 }

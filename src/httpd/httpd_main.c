@@ -74,9 +74,7 @@ main(int argc, char **argv)
     msg_info("action=start listen=%s carriers=%d user=%s", conf->http_listen, n,
              geteuid() ? conf->user : "root");
 
-    s.current = xcalloc(1, sizeof(*s.current));
-    s.current->conf = conf;
-    s.current->refs = 1;
+    shared_init(&s.sh, conf, conf->http_max_connections);
     if (server_run(&s, o.conf_path) < 0)
         msg_fatal(71, "cannot serve HTTP (see the libmicrohttpd lines above)");
     msg_info("action=stop");

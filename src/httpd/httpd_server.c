@@ -29,100 +29,26 @@
 #include "trust.h"
 #include "xalloc.h"
 
-/* server_conf_get - a reference to the current configuration */
-struct conf_ref *
-server_conf_get(struct server *s)
+/* listen_changed - what a reload cannot change */
+static void
+listen_changed(const struct conf *old, const struct conf *new)
 {
-    pthread_mutex_lock(&s->lock);
-    struct conf_ref *r = s->current;
-    r->refs++;
-    pthread_mutex_unlock(&s->lock);
-    return r;
-}
-
-/* server_conf_put - the last reference frees an old configuration */
-void
-server_conf_put(struct server *s, struct conf_ref *r)
-{
-    pthread_mutex_lock(&s->lock);
-    int last = --r->refs == 0;
-    pthread_mutex_unlock(&s->lock);
-    if (last) {
-        conf_free(r->conf);
-        xfree(r);
-    }
-}
-
-/* server_db_get - pooled or new connection */
-struct db *
-server_db_get(struct server *s, struct conf_ref *r)
-{
-    pthread_mutex_lock(&s->lock);
-    while (s->npool > 0) {
-        struct db *db = s->pool[--s->npool];
-        if (s->pool_gen[s->npool] == r->generation) {
-            pthread_mutex_unlock(&s->lock);
-            return db;
-        }
-        db_close(db); /* made with an older configuration */
-    }
-    pthread_mutex_unlock(&s->lock);
-    char *error;
-    struct db *db = db_open(r->conf->database, r->conf->db_connect_timeout,
-                            r->conf->db_statement_timeout, &error);
-    if (db == NULL) {
-        msg_warn("database unavailable: %s", error);
-        xfree(error);
-    }
-    return db;
-}
-
-/* server_db_put - keep a healthy connection for the next request */
-void
-server_db_put(struct server *s, struct conf_ref *r, struct db *db)
-{
-    if (db == NULL)
-        return;
-    if (!db_alive(db)) {
-        db_close(db);
-        return;
-    }
-    pthread_mutex_lock(&s->lock);
-    if (s->npool < s->pool_size && r->generation == s->current->generation) {
-        s->pool_gen[s->npool] = r->generation;
-        s->pool[s->npool++] = db;
-        db = NULL;
-    }
-    pthread_mutex_unlock(&s->lock);
-    db_close(db);
+    if (strcmp(old->http_listen, new->http_listen) != 0 ||
+        old->http_max_connections != new->http_max_connections)
+        msg_warn("http_listen and http_max_connections take effect at the next restart");
 }
 
 /* reload - a new snapshot if the file is good; the old one lives on in requests */
 static void
 reload(struct server *s, const char *path)
 {
-    char *error;
-    struct conf *conf = conf_load(path, &error);
-    if (conf == NULL) {
-        msg_error("reload refused, keeping the running configuration: %s", error);
-        xfree(error);
+    if (shared_reload(&s->sh, path, listen_changed) < 0)
         return;
-    }
-    struct conf_ref *r = xcalloc(1, sizeof(*r));
-    r->conf = conf;
-    r->refs = 1;
-    pthread_mutex_lock(&s->lock);
-    struct conf_ref *old = s->current;
-    if (strcmp(old->conf->http_listen, conf->http_listen) != 0 ||
-        old->conf->http_max_connections != conf->http_max_connections)
-        msg_warn("http_listen and http_max_connections take effect at the next restart");
-    r->generation = old->generation + 1;
-    s->current = r;
-    pthread_mutex_unlock(&s->lock);
-    server_conf_put(s, old);
+    struct conf_ref *r = shared_conf_get(&s->sh);
     int n = 0;
-    for (int i = 0; i < conf->ncarriers; i++)
-        n += *conf->carriers[i].callback_secret != '\0';
+    for (int i = 0; i < r->conf->ncarriers; i++)
+        n += *r->conf->carriers[i].callback_secret != '\0';
+    shared_conf_put(&s->sh, r);
     msg_info("action=reload carriers=%d", n);
 }
 
@@ -254,7 +180,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     if (q == NULL) {
         q = xcalloc(1, sizeof(*q));
         *con_cls = q;
-        q->ref = server_conf_get(s);
+        q->ref = shared_conf_get(&s->sh);
         unsigned code = 0;
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             code = MHD_HTTP_METHOD_NOT_ALLOWED;
@@ -324,7 +250,7 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (q == NULL)
         return;
-    server_conf_put(s, q->ref);
+    shared_conf_put(&s->sh, q->ref);
     xfree(q->body);
     xfree(q);
     *con_cls = NULL;
@@ -345,10 +271,6 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 int
 server_run(struct server *s, const char *conf_path)
 {
-    pthread_mutex_init(&s->lock, NULL);
-    s->pool_size = s->current->conf->http_max_connections;
-    s->pool = xcalloc((size_t)s->pool_size, sizeof(*s->pool));
-    s->pool_gen = xcalloc((size_t)s->pool_size, sizeof(*s->pool_gen));
 
     /* MHD's threads never take our signals: the main thread below does */
     sigset_t block, old;
@@ -360,7 +282,7 @@ server_run(struct server *s, const char *conf_path)
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, handle, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->pool_size, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        (unsigned)s->sh.pool_size, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED,
         completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -379,11 +301,6 @@ server_run(struct server *s, const char *conf_path)
     /* requests in hand are answered: MHD joins every connection's thread */
     if (d)
         MHD_stop_daemon(d);
-    while (s->npool > 0)
-        db_close(s->pool[--s->npool]);
-    xfree(s->pool);
-    xfree(s->pool_gen);
-    server_conf_put(s, s->current);
-    pthread_mutex_destroy(&s->lock);
+    shared_free(&s->sh);
     return rc;
 }

@@ -79,9 +79,7 @@ main(int argc, char **argv)
     daemon_signals();
     msg_info("action=start listen=%s user=%s", conf->lmtp_listen, geteuid() ? conf->user : "root");
 
-    s.current = xcalloc(1, sizeof(*s.current));
-    s.current->conf = conf;
-    s.current->refs = 1;
+    shared_init(&s.sh, conf, conf->lmtp_max_connections);
     server_run(&s, conf_path);
     msg_info("action=stop");
     return 0;

@@ -25,97 +25,20 @@
 #include "msg.h"
 #include "xalloc.h"
 
-/* server_conf_get - a reference to the current configuration */
-struct conf_ref *
-server_conf_get(struct server *s)
+/* listen_changed - what a reload cannot change */
+static void
+listen_changed(const struct conf *old, const struct conf *new)
 {
-    pthread_mutex_lock(&s->lock);
-    struct conf_ref *r = s->current;
-    r->refs++;
-    pthread_mutex_unlock(&s->lock);
-    return r;
-}
-
-/* server_conf_put - the last reference frees an old configuration */
-void
-server_conf_put(struct server *s, struct conf_ref *r)
-{
-    pthread_mutex_lock(&s->lock);
-    int last = --r->refs == 0;
-    pthread_mutex_unlock(&s->lock);
-    if (last) {
-        conf_free(r->conf);
-        xfree(r);
-    }
-}
-
-/* server_db_get - pooled or new connection */
-struct db *
-server_db_get(struct server *s, struct conf_ref *r)
-{
-    pthread_mutex_lock(&s->lock);
-    while (s->npool > 0) {
-        struct db *db = s->pool[--s->npool];
-        if (s->pool_gen[s->npool] == r->generation) {
-            pthread_mutex_unlock(&s->lock);
-            return db;
-        }
-        db_close(db); /* made with an older configuration */
-    }
-    pthread_mutex_unlock(&s->lock);
-    char *error;
-    struct db *db = db_open(r->conf->database, r->conf->db_connect_timeout,
-                            r->conf->db_statement_timeout, &error);
-    if (db == NULL) {
-        msg_warn("database unavailable: %s", error);
-        xfree(error);
-    }
-    return db;
-}
-
-/* server_db_put - keep a healthy connection for the next command */
-void
-server_db_put(struct server *s, struct conf_ref *r, struct db *db)
-{
-    if (db == NULL)
-        return;
-    if (!db_alive(db)) {
-        db_close(db);
-        return;
-    }
-    pthread_mutex_lock(&s->lock);
-    if (s->npool < s->pool_size && r->generation == s->current->generation) {
-        s->pool_gen[s->npool] = r->generation;
-        s->pool[s->npool++] = db;
-        db = NULL;
-    }
-    pthread_mutex_unlock(&s->lock);
-    db_close(db);
+    if (strcmp(old->lmtp_listen, new->lmtp_listen) != 0)
+        msg_warn("lmtp_listen changed: takes effect at the next restart");
 }
 
 /* reload - a new snapshot if the file is good; the old one lives on in sessions */
 static void
 reload(struct server *s, const char *path)
 {
-    char *error;
-    struct conf *conf = conf_load(path, &error);
-    if (conf == NULL) {
-        msg_error("reload refused, keeping the running configuration: %s", error);
-        xfree(error);
-        return;
-    }
-    struct conf_ref *r = xcalloc(1, sizeof(*r));
-    r->conf = conf;
-    r->refs = 1;
-    pthread_mutex_lock(&s->lock);
-    struct conf_ref *old = s->current;
-    if (strcmp(old->conf->lmtp_listen, conf->lmtp_listen) != 0)
-        msg_warn("lmtp_listen changed: takes effect at the next restart");
-    r->generation = old->generation + 1;
-    s->current = r;
-    pthread_mutex_unlock(&s->lock);
-    server_conf_put(s, old);
-    msg_info("action=reload");
+    if (shared_reload(&s->sh, path, listen_changed) == 0)
+        msg_info("action=reload");
 }
 
 /* peer_name - the client's address as text */
@@ -142,10 +65,10 @@ session_thread(void *arg)
     struct session_args *a = arg;
     struct server *s = a->server;
     session_run(a);
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->sh.lock);
     s->active--;
     pthread_cond_broadcast(&s->changed);
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->sh.lock);
     return NULL;
 }
 
@@ -153,11 +76,7 @@ session_thread(void *arg)
 void
 server_run(struct server *s, const char *conf_path)
 {
-    pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
-    s->pool_size = s->current->conf->lmtp_max_connections;
-    s->pool = xcalloc((size_t)s->pool_size, sizeof(*s->pool));
-    s->pool_gen = xcalloc((size_t)s->pool_size, sizeof(*s->pool_gen));
     gethostname(s->hostname, sizeof(s->hostname) - 1);
 
     pthread_attr_t attr;
@@ -169,9 +88,9 @@ server_run(struct server *s, const char *conf_path)
             reload(s, conf_path);
         }
         /* at the limit, leave new clients in the backlog */
-        pthread_mutex_lock(&s->lock);
-        int full = s->active >= s->current->conf->lmtp_max_connections;
-        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_lock(&s->sh.lock);
+        int full = s->active >= s->sh.current->conf->lmtp_max_connections;
+        pthread_mutex_unlock(&s->sh.lock);
         struct pollfd pfd = {s->listen_fd, POLLIN, 0};
         if (full) {
             usleep(10000);
@@ -193,34 +112,30 @@ server_run(struct server *s, const char *conf_path)
         a->server = s;
         a->fd = fd;
         peer_name(s, &sa, a->peer, sizeof(a->peer));
-        pthread_mutex_lock(&s->lock);
+        pthread_mutex_lock(&s->sh.lock);
         s->active++;
-        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&s->sh.lock);
         pthread_t t;
         if (pthread_create(&t, &attr, session_thread, a) != 0) {
             msg_warn("cannot start a session thread: %s", strerror(errno));
             close(fd);
             xfree(a);
-            pthread_mutex_lock(&s->lock);
+            pthread_mutex_lock(&s->sh.lock);
             s->active--;
-            pthread_mutex_unlock(&s->lock);
+            pthread_mutex_unlock(&s->sh.lock);
         }
     }
     pthread_attr_destroy(&attr);
 
     /* stop: no new clients; sessions finish the transaction in hand */
     close(s->listen_fd);
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->sh.lock);
     if (s->active)
         msg_info("action=stopping sessions=%d", s->active);
     while (s->active > 0)
-        pthread_cond_wait(&s->changed, &s->lock);
-    while (s->npool > 0)
-        db_close(s->pool[--s->npool]);
-    pthread_mutex_unlock(&s->lock);
-    if (s->is_unix && strncmp(s->current->conf->lmtp_listen, "unix:", 5) == 0)
-        unlink(s->current->conf->lmtp_listen + 5);
-    xfree(s->pool);
-    xfree(s->pool_gen);
-    server_conf_put(s, s->current);
+        pthread_cond_wait(&s->changed, &s->sh.lock);
+    pthread_mutex_unlock(&s->sh.lock);
+    if (s->is_unix && strncmp(s->sh.current->conf->lmtp_listen, "unix:", 5) == 0)
+        unlink(s->sh.current->conf->lmtp_listen + 5);
+    shared_free(&s->sh);
 }

@@ -313,7 +313,7 @@ cmd_data(struct session *ss)
     int parsed = mime_parse(d.kept, d.kept_len, &lim, &mt, &error) == 0;
     xfree(d.kept);
     struct intake_msg m = {ss->mail_from, ss->xf.addr, ss->xf.ident, hex, &mt, ss->conf};
-    struct db *db = parsed ? server_db_get(ss->s, ss->cr) : NULL;
+    struct db *db = parsed ? shared_db_get(&ss->s->sh, ss->cr) : NULL;
     int queued = 0;
     for (int i = 0; i < ss->nrcpt; i++) {
         long long id;
@@ -326,14 +326,14 @@ cmd_data(struct session *ss)
             queued += intake_deliver(db, &m, ss->rcpts[i], ss->universes[i], buf, &id) == 250;
         reply(ss, buf);
         if (db && !db_alive(db)) { /* a broken connection: a fresh one for the next recipient */
-            server_db_put(ss->s, ss->cr, db);
-            db = server_db_get(ss->s, ss->cr);
+            shared_db_put(&ss->s->sh, ss->cr, db);
+            db = shared_db_get(&ss->s->sh, ss->cr);
         }
     }
     /* wake the dispatchers, after the commits and outside them (see sg_intake) */
     if (queued && db && notify_due())
         PQclear(DB_EXEC(db, "SELECT pg_notify('sms_queued', '')"));
-    server_db_put(ss->s, ss->cr, db);
+    shared_db_put(&ss->s->sh, ss->cr, db);
     xfree(error);
     mime_text_free(&mt);
     ss->mails++;
@@ -353,7 +353,7 @@ cmd_rcpt(struct session *ss, const char *addr)
         reply(ss, "452 4.5.3 Error: too many recipients");
         return;
     }
-    struct db *db = server_db_get(ss->s, ss->cr);
+    struct db *db = shared_db_get(&ss->s->sh, ss->cr);
     if (db == NULL) {
         snprintf(buf, sizeof(buf), "451 4.3.0 <%s>: temporary failure, please try again later",
                  addr);
@@ -362,7 +362,7 @@ cmd_rcpt(struct session *ss, const char *addr)
     }
     long long universe = 0;
     int rc = intake_rcpt(db, addr, &universe, buf);
-    server_db_put(ss->s, ss->cr, db);
+    shared_db_put(&ss->s->sh, ss->cr, db);
     if (rc < 0) {
         reply(ss, buf);
         return;
@@ -385,7 +385,7 @@ session_run(void *arg)
     ss->fd = a->fd;
     snprintf(ss->peer, sizeof(ss->peer), "%s", a->peer);
     xfree(a);
-    ss->cr = server_conf_get(ss->s);
+    ss->cr = shared_conf_get(&ss->s->sh);
     ss->conf = ss->cr->conf;
     size_t maxline = (size_t)ss->conf->line_length_limit + 1;
     if (maxline > sizeof(line))
@@ -487,7 +487,7 @@ session_run(void *arg)
     xfree(ss->rcpts);
     xfree(ss->universes);
     xfree(ss->out);
-    server_conf_put(ss->s, ss->cr);
+    shared_conf_put(&ss->s->sh, ss->cr);
     xfree(ss);
     return NULL;
 }
