@@ -218,7 +218,7 @@ batch(struct dispatcher *d, struct db *db)
         cl[i].attempts = atoi(PQgetvalue(res, i, 8));
     }
     /* decide what need not go anywhere; gather the rest by carrier */
-    int *todo = xcalloc((size_t)(n ? n : 1), sizeof(*todo)), ntodo = 0;
+    int *handover = xcalloc((size_t)(n ? n : 1), sizeof(*handover)), nhandover = 0;
     for (int i = 0; i < n; i++) {
         struct claimed *s = &cl[i];
         const char *dest = PQgetvalue(res, i, 1);
@@ -238,16 +238,16 @@ batch(struct dispatcher *d, struct db *db)
             snprintf(s->detail, sizeof(s->detail), "no carrier routes %s", s->to);
             continue;
         }
-        todo[ntodo++] = i;
+        handover[nhandover++] = i;
     }
     /* each carrier takes its SMS in one call, as many at once as it allows */
-    struct sms_out *out = xcalloc((size_t)(ntodo ? ntodo : 1), sizeof(*out));
-    struct carrier_reply *rep = xcalloc((size_t)(ntodo ? ntodo : 1), sizeof(*rep));
+    struct sms_out *out = xcalloc((size_t)(nhandover ? nhandover : 1), sizeof(*out));
+    struct carrier_reply *rep = xcalloc((size_t)(nhandover ? nhandover : 1), sizeof(*rep));
     for (int ci = 0; ci < d->n; ci++) {
         struct carrier *c = &d->carriers[ci];
         int m = 0;
-        for (int t = 0; t < ntodo; t++) {
-            struct claimed *s = &cl[todo[t]];
+        for (int t = 0; t < nhandover; t++) {
+            struct claimed *s = &cl[handover[t]];
             int r = s->row;
             if (s->c != c)
                 continue;
@@ -262,8 +262,8 @@ batch(struct dispatcher *d, struct db *db)
             continue;
         c->drv->submit(c->h, out, m, rep);
         m = 0;
-        for (int t = 0; t < ntodo; t++) {
-            struct claimed *s = &cl[todo[t]];
+        for (int t = 0; t < nhandover; t++) {
+            struct claimed *s = &cl[handover[t]];
             if (s->c != c)
                 continue;
             snprintf(s->ref, sizeof(s->ref), "%s", rep[m].ref);
@@ -278,7 +278,7 @@ batch(struct dispatcher *d, struct db *db)
     }
     xfree(out);
     xfree(rep);
-    xfree(todo);
+    xfree(handover);
     PQclear(res);
     /* what carriers took must be durable there before we say so here */
     for (int i = 0; i < d->n; i++)

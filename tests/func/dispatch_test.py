@@ -11,48 +11,14 @@ import signal
 import subprocess
 import time
 
-from harness import (Client, Lmtpd, TMP, TOP_BUILDDIR, CONF, ctl, ctl_json, done, is_, like,
+from harness import (DISPATCHD, Dispatchd, queuer, universe, wait_until, Client, Lmtpd, TMP, TOP_BUILDDIR, CONF, ctl, ctl_json, done, is_, like,
                      mail, ok, sql, diag)
 
-DISPATCHD = os.path.join(TOP_BUILDDIR, "src/dispatchd/smsgate-dispatchd")
 OUT = os.path.join(TMP, "sms.jsonl")
 
 
-class Dispatchd:
-    def __init__(self, name, carriers):
-        self.conf = os.path.join(TMP, "dispatchd-%s.conf" % name)
-        self.log = os.path.join(TMP, "dispatchd-%s.log" % name)
-        self.write(carriers)
-        self.proc = None
-
-    def write(self, carriers):
-        with open(CONF) as f:
-            base = f.read()
-        with open(self.conf, "w") as f:
-            f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "")
-                    + "dispatch_batch = 50\nretry_min = 1\nretry_max = 2\n" + carriers)
-
-    def start(self):
-        self.proc = subprocess.Popen([DISPATCHD, "-f", "-c", self.conf],
-                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
-        return self
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(30)
-
-    def logtext(self):
-        return open(self.log).read()
 
 
-def wait_until(query, want, seconds=20):
-    t0 = time.time()
-    while time.time() - t0 < seconds:
-        got = sql(query)
-        if got == want:
-            return got
-        time.sleep(0.1)
-    return sql(query)
 
 
 def lines():
@@ -61,22 +27,11 @@ def lines():
     return [json.loads(l) for l in open(OUT)]
 
 
-ctl("rate", "set", "operator", "61", "0.04")
-ctl("account", "add", "acme", "--margin-percent", "20")
-ctl("account", "add", "acme-sales", "--parent", "acme", "--margin-fixed", "0.01")
-ctl("domain", "add", "sms.acme.test", "acme")
-ctl("topup", "acme", "100")
-ctl("transfer", "acme", "acme-sales", "10")
-ctl("sender", "add", "@acme.test", "acme-sales", "country=AU", "auth=address", "sender_id=AcmeSales")
-
+universe("country=AU", "auth=address", "sender_id=AcmeSales")
 lmtpd = Lmtpd().start()
 c = Client(lmtpd.sock)
 c.cmd("LHLO mx")
-
-
-def queue(text, rcpts):
-    _, dr = c.transaction("alice@acme.test", rcpts, mail("", text))
-    return [r.split()[4] for r in dr if r.startswith("250")]
+queue = queuer(c)
 
 
 FILE = "[carrier file]\ndriver = file\npath = %s\n" % OUT

@@ -21,6 +21,7 @@ CTL = os.environ.get("SMSGATECTL", "smsgatectl")
 TOP_SRCDIR = os.environ.get("top_srcdir", ".")
 TOP_BUILDDIR = os.environ.get("top_builddir", ".")
 LMTPD = os.path.join(TOP_BUILDDIR, "src/lmtpd/smsgate-lmtpd")
+DISPATCHD = os.path.join(TOP_BUILDDIR, "src/dispatchd/smsgate-dispatchd")
 
 _n = 0
 _failed = 0
@@ -224,8 +225,9 @@ def sasl_pass(login="alice@acme.test"):
     return "Authentication-Results: smsgate.test; auth=pass smtp.auth=%s\n" % login
 
 
-def universe():
-    """operator -> acme (reseller, 20%) -> acme-sales (own, +0.01); domain sms.acme.test."""
+def universe(*rule):
+    """operator -> acme (reseller, 20%) -> acme-sales (own, +0.01); domain sms.acme.test;
+    a rule for @acme.test with the given settings (default: country=AU)."""
     ctl("rate", "set", "operator", "61", "0.05")
     ctl("rate", "set", "operator", "614", "0.04")
     ctl("account", "add", "acme", "--margin-percent", "20")
@@ -233,4 +235,68 @@ def universe():
     ctl("domain", "add", "sms.acme.test", "acme")
     ctl("topup", "acme", "100", "--ref", "INV-1")
     ctl("transfer", "acme", "acme-sales", "10")
-    ctl("sender", "add", "@acme.test", "acme-sales", "country=AU")
+    ctl("sender", "add", "@acme.test", "acme-sales", *(rule or ("country=AU",)))
+
+
+def queuer(client, sender="alice@acme.test"):
+    """queue(text, rcpts): one mail through smsgate-lmtpd; the ids of the SMS queued."""
+    def queue(text, rcpts):
+        _, dr = client.transaction(sender, rcpts, mail("", text))
+        return [r.split()[4] for r in dr if r.startswith("250")]
+    return queue
+
+
+def wait_until(query, want, seconds=20):
+    """Poll a query until it gives want; its last value."""
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        got = sql(query)
+        if got == want:
+            return got
+        time.sleep(0.1)
+    return sql(query)
+
+
+def write_conf(path, extra):
+    """The test's smsgate.conf, the unprivileged user when root, then extra."""
+    with open(CONF) as f:
+        base = f.read()
+    with open(path, "w") as f:
+        f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "") + extra)
+
+
+class Daemon:
+    """A daemon in the foreground with its own configuration file and log."""
+
+    def __init__(self, prog, name, extra=""):
+        self.prog = prog
+        self.conf = os.path.join(TMP, "%s.conf" % name)
+        self.log = os.path.join(TMP, "%s.log" % name)
+        self.write(extra)
+        self.proc = None
+
+    def write(self, extra):
+        write_conf(self.conf, extra)
+
+    def start(self):
+        self.proc = subprocess.Popen([self.prog, "-f", "-c", self.conf],
+                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        return self.proc.wait(30)
+
+    def logtext(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+class Dispatchd(Daemon):
+    """smsgate-dispatchd with quick retries and the given [carrier] sections."""
+
+    def __init__(self, name, carriers):
+        Daemon.__init__(self, DISPATCHD, "dispatchd-" + name, carriers)
+
+    def write(self, carriers):
+        write_conf(self.conf, "dispatch_batch = 50\nretry_min = 1\nretry_max = 2\n" + carriers)

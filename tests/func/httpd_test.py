@@ -15,11 +15,10 @@ import urllib.parse
 import urllib.request
 from decimal import Decimal
 
-from harness import (Client, Lmtpd, TMP, TOP_BUILDDIR, CONF, ctl, ctl_json, diag, done, is_,
+from harness import (DISPATCHD, Daemon, wait_until, write_conf as harness_conf, Client, Lmtpd, TMP, TOP_BUILDDIR, CONF, ctl, ctl_json, diag, done, is_,
                      like, mail, ok, sql, bail)
 
 HTTPD = os.path.join(TOP_BUILDDIR, "src/httpd/smsgate-httpd")
-DISPATCHD = os.path.join(TOP_BUILDDIR, "src/dispatchd/smsgate-dispatchd")
 OUT = os.path.join(TMP, "sms.jsonl")
 SECRET = "s3cret-Kx9"
 
@@ -45,44 +44,18 @@ def carriers(secret=SECRET):
             % (OUT, secret, OUT, OUT, OUT))
 
 
+
+
 def write_conf(path, extra):
-    with open(CONF) as f:
-        base = f.read()
-    with open(path, "w") as f:
-        f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "")
-                + "http_listen = inet:127.0.0.1:%d\n" % PORT
-                + "dispatch_batch = 50\nretry_min = 1\nretry_max = 2\n" + extra)
+    harness_conf(path, "http_listen = inet:127.0.0.1:%d\n" % PORT
+                 + "dispatch_batch = 50\nretry_min = 1\nretry_max = 2\n" + extra)
 
 
-class Daemon:
-    def __init__(self, prog, name):
-        self.prog = prog
-        self.conf = os.path.join(TMP, "%s.conf" % name)
-        self.log = os.path.join(TMP, "%s.log" % name)
-        write_conf(self.conf, carriers())
-        self.proc = None
+class HttpDaemon(Daemon):
+    """A daemon with this test's configuration: the listen port and the carriers."""
 
-    def start(self):
-        self.proc = subprocess.Popen([self.prog, "-f", "-c", self.conf],
-                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
-        return self
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        return self.proc.wait(30)
-
-    def logtext(self):
-        return open(self.log).read()
-
-
-def wait_until(query, want, seconds=20):
-    t0 = time.time()
-    while time.time() - t0 < seconds:
-        got = sql(query)
-        if got == want:
-            return got
-        time.sleep(0.1)
-    return sql(query)
+    def write(self, extra):
+        write_conf(self.conf, extra)
 
 
 def http(path, params=None, data=None, method=None, headers=None):
@@ -148,7 +121,7 @@ def queue(text, rcpts):
 
 def submit(text, rcpts):
     ids = queue(text, rcpts)
-    d = Daemon(DISPATCHD, "dispatchd").start()
+    d = HttpDaemon(DISPATCHD, "dispatchd", carriers()).start()
     want = str(len(ids))
     got = wait_until("SELECT count(*) FROM sms WHERE status = 'submitted' AND id IN (%s)"
                      % ",".join(ids), want)
@@ -158,7 +131,7 @@ def submit(text, rcpts):
     return ids
 
 
-httpd = Daemon(HTTPD, "httpd")
+httpd = HttpDaemon(HTTPD, "httpd", carriers())
 p = subprocess.run([HTTPD, "-n", "-c", httpd.conf], capture_output=True, text=True)
 is_((p.returncode, p.stdout.strip().endswith("is valid (3 carriers taking callbacks)")), (0, True),
     "httpd -n: valid, three carriers take callbacks")

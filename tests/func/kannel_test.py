@@ -21,10 +21,9 @@ import threading
 import time
 import urllib.parse
 
-from harness import (Client, Lmtpd, TMP, TOP_SRCDIR, TOP_BUILDDIR, CONF, bail, ctl, ctl_json, diag,
+from harness import (DISPATCHD, Dispatchd, queuer, universe, wait_until, Client, Lmtpd, TMP, TOP_SRCDIR, TOP_BUILDDIR, CONF, bail, ctl, ctl_json, diag,
                      done, is_, like, mail, ok, sql)
 
-DISPATCHD = os.path.join(TOP_BUILDDIR, "src/dispatchd/smsgate-dispatchd")
 KANNEL_SH = os.path.join(TOP_SRCDIR, "tests/kannel.sh")
 KBASE = os.path.join(TMP, "kannel")
 FAKESMSC_LOG = os.path.join(KBASE, "fakesmsc.log")
@@ -84,28 +83,7 @@ threading.Thread(target=dlr_server.serve_forever, daemon=True).start()
 DLR_URL = "http://127.0.0.1:%d/dlr?sms={id}&type=%%d&again={id}" % dlr_server.server_address[1]
 
 
-class Dispatchd:
-    def __init__(self, name, carriers):
-        self.conf = os.path.join(TMP, "dispatchd-%s.conf" % name)
-        self.log = os.path.join(TMP, "dispatchd-%s.log" % name)
-        with open(CONF) as f:
-            base = f.read()
-        with open(self.conf, "w") as f:
-            f.write(base + ("user = nobody\n" if os.geteuid() == 0 else "")
-                    + "dispatch_batch = 50\nretry_min = 1\nretry_max = 2\n" + carriers)
-        self.proc = None
 
-    def start(self):
-        self.proc = subprocess.Popen([DISPATCHD, "-f", "-c", self.conf],
-                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
-        return self
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(30)
-
-    def logtext(self):
-        return open(self.log).read()
 
 
 def carrier(password, url=env["KANNEL_URL"], timeout=3):
@@ -113,15 +91,6 @@ def carrier(password, url=env["KANNEL_URL"], timeout=3):
             "dlr_url = %s\ndlr_mask = 3\ntimeout = %d\n"
             % (url, env["KANNEL_USERNAME"], password, DLR_URL, timeout))
 
-
-def wait_until(query, want, seconds=15):
-    t0 = time.time()
-    while time.time() - t0 < seconds:
-        got = sql(query)
-        if got == want:
-            return got
-        time.sleep(0.1)
-    return sql(query)
 
 
 def wait_for(pred, seconds=10):
@@ -146,22 +115,11 @@ def handsets():
     return got
 
 
-ctl("rate", "set", "operator", "61", "0.04")
-ctl("account", "add", "acme", "--margin-percent", "20")
-ctl("account", "add", "acme-sales", "--parent", "acme", "--margin-fixed", "0.01")
-ctl("domain", "add", "sms.acme.test", "acme")
-ctl("topup", "acme", "100")
-ctl("transfer", "acme", "acme-sales", "10")
-ctl("sender", "add", "@acme.test", "acme-sales", "country=AU", "auth=address", "sender_id=AcmeSales")
-
+universe("country=AU", "auth=address", "sender_id=AcmeSales")
 lmtpd = Lmtpd().start()
 c = Client(lmtpd.sock)
 c.cmd("LHLO mx")
-
-
-def queue(text, rcpts):
-    _, dr = c.transaction("alice@acme.test", rcpts, mail("", text))
-    return [r.split()[4] for r in dr if r.startswith("250")]
+queue = queuer(c)
 
 
 GOOD = carrier(env["KANNEL_PASSWORD"])
