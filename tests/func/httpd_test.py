@@ -89,10 +89,14 @@ def bal(account, kind="posted"):
 
 
 def wait_listening(d):
+    """The port accepts connections and the start is logged: the socket listens
+    before the daemon drops its privileges and says action=start."""
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", PORT), 0.2).close()
-            return
+            if "action=start" in d.logtext():
+                return
+            time.sleep(0.05)
         except OSError:
             if d.proc.poll() is not None:
                 break
