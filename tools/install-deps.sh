@@ -1,11 +1,14 @@
 #!/bin/sh
 # install-deps.sh - the Debian 12 packages smsgate builds and tests with.
 # Run as root; does nothing when everything is already installed.
+# swaks and dovecot-core (its auth service, for SMTP AUTH) serve
+# tests/func/postfix_test.py; postfix brings smtp-source and smtp-sink.
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
       postgresql postgresql-contrib libpq-dev libjson-c-dev
       python3 groff-base procps postfix clang libclang-rt-14-dev
-      libetpan-dev libxml2-dev nettle-dev libphonenumber-dev libcurl4-gnutls-dev libmicrohttpd-dev kannel kannel-extras curl"
+      libetpan-dev libxml2-dev nettle-dev libphonenumber-dev libcurl4-gnutls-dev libmicrohttpd-dev kannel kannel-extras curl
+      swaks dovecot-core libmilter-dev miltertest"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"

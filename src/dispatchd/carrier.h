@@ -23,6 +23,8 @@ struct carrier_reply {
     enum carrier_result result;
     char ref[128];    /* the carrier's reference, "" for none */
     char detail[512]; /* one printable line, for the history and the log */
+    int retry_after;  /* TRANSIENT: seconds the carrier asked us to wait (429/503
+                         Retry-After), 0 for our own backoff */
 };
 
 /*
@@ -42,6 +44,7 @@ struct carrier_driver {
 
 extern const struct carrier_driver carrier_file;
 extern const struct carrier_driver carrier_kannel;
+extern const struct carrier_driver carrier_http;
 
 /* carrier_driver_find - the driver of that name, or NULL */
 const struct carrier_driver *carrier_driver_find(const char *name);

@@ -121,7 +121,8 @@ const struct carrier_driver carrier_file = {
 const struct carrier_driver *
 carrier_driver_find(const char *name)
 {
-    static const struct carrier_driver *const drivers[] = {&carrier_file, &carrier_kannel};
+    static const struct carrier_driver *const drivers[] = {&carrier_file, &carrier_kannel,
+                                                           &carrier_http};
     for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
         if (strcmp(drivers[i]->name, name) == 0)
             return drivers[i];

@@ -20,28 +20,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+
 #include "carrier.h"
+#include "dispatch.h"
 #include "conf.h"
 #include "daemon.h"
 #include "db.h"
 #include "msg.h"
 #include "xalloc.h"
 
-/* A configured carrier, opened. */
-struct carrier {
-    const struct carrier_conf *cc;
-    const struct carrier_driver *drv;
-    void *h;
-    struct carrier *borrowed; /* h belongs to this carrier of the running configuration */
-    int used;                 /* submitted to since the last flush */
-};
-
 struct dispatcher {
     struct conf *conf;
     struct carrier *carriers;
     int n;
+    struct settler *settler;
 };
 
 /*
@@ -92,15 +87,30 @@ carriers_close(struct dispatcher *d)
     d->n = 0;
 }
 
-/* route - the carrier for a destination: lowest priority among those routing it */
+/* before - does carrier a come before b in the order carriers are tried? */
+static int
+before(const struct dispatcher *d, const struct carrier *a, const struct carrier *b)
+{
+    if (a->cc->priority != b->cc->priority)
+        return a->cc->priority < b->cc->priority;
+    return a - d->carriers < b - d->carriers; /* equal priority: in the file's order */
+}
+
+/*
+ * route - the carrier for a destination: the first, by priority then by
+ * order in the file, among those routing it and coming after the one last
+ * tried (NULL: from the start); NULL when none is left.
+ */
 static struct carrier *
-route(struct dispatcher *d, const char *destination)
+route(struct dispatcher *d, const char *destination, const struct carrier *after)
 {
     struct carrier *best = NULL;
-    for (int i = 0; i < d->n; i++)
-        if (carrier_routes(d->carriers[i].cc->routes, destination) &&
-            (best == NULL || d->carriers[i].cc->priority < best->cc->priority))
-            best = &d->carriers[i];
+    for (int i = 0; i < d->n; i++) {
+        struct carrier *c = &d->carriers[i];
+        if (carrier_routes(c->cc->routes, destination) && (after == NULL || before(d, after, c)) &&
+            (best == NULL || before(d, c, best)))
+            best = c;
+    }
     return best;
 }
 
@@ -115,6 +125,31 @@ backoff(const struct conf *conf, int attempts)
         wait = conf->retry_max;
     /* up to a quarter less, so retries of a burst spread out */
     return wait - (wait / 4 ? random() % (wait / 4 + 1) : 0);
+}
+
+/*
+ * allowance - how many SMS carrier c may take now under its max_rate: a
+ * bucket of max_rate tokens (one second's worth) refilled continuously.
+ */
+static int
+allowance(struct carrier *c, int wanted)
+{
+    if (c->cc->max_rate <= 0)
+        return wanted;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double rate = c->cc->max_rate;
+    if (c->refilled.tv_sec == 0)
+        c->tokens = rate;
+    else
+        c->tokens += rate * ((double)(now.tv_sec - c->refilled.tv_sec) +
+                             (double)(now.tv_nsec - c->refilled.tv_nsec) / 1e9);
+    if (c->tokens > rate)
+        c->tokens = rate;
+    c->refilled = now;
+    int n = c->tokens < wanted ? (int)c->tokens : wanted;
+    c->tokens -= n;
+    return n;
 }
 
 /*
@@ -134,70 +169,117 @@ static const char claim_sql[] =
     "  ORDER BY due_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
     " RETURNING s.id, s.destination, s.sender_id, s.body, s.encoding, s.parts, a.handle,"
     " s.expires_at <= now(), s.attempts";
-static const char settle_sql[] = "SELECT sg_sms_settle($1, $2, $3, $4, $5)";
-static const char requeue_sql[] =
-    "UPDATE sms SET status = 'queued', lease_until = NULL,"
-    " due_at = now() + make_interval(secs => $2::int) WHERE id = $1 AND status = 'sending'";
-
-/* One claimed SMS on its way. */
-struct claimed {
-    char id[24], to[24];
-    struct carrier *c;
-    const char *outcome; /* accepted, rejected, expired; NULL: try again later */
-    char ref[128], detail[512];
-    int attempts;
-    int stopped; /* not handed over: the daemon is stopping */
-    int row;     /* in the claim's result */
-};
-
-/*
- * settle - record one outcome, each in its own transaction (one statement),
- * so that one SMS's trouble never undoes another's and settlements lock
- * only their own payer's rows. A failed settlement is tried again; the
- * carrier is never asked again for an SMS it took.
- */
-static void
-settle(struct dispatcher *d, struct db *db, struct claimed *s)
+/* by_id - claimed SMS in id order, the order their rows are locked in */
+static int
+by_id(const void *a, const void *b)
 {
-    if (s->outcome == NULL) {
-        char wait[24];
-        snprintf(wait, sizeof(wait), "%ld", s->stopped ? 0 : backoff(d->conf, s->attempts - 1));
-        msg_warn("sms=%s to=%s carrier=%s status=deferred retry=%ss detail=\"%s\"", s->id, s->to,
-                 s->c ? s->c->cc->name : "-", wait, s->detail);
-        PGresult *r = DB_EXEC_STATIC(db, requeue_sql, s->id, wait);
-        if (r == NULL)
-            msg_error("sms=%s not put back in the queue (%s): it is claimed again when its "
-                      "lease ends",
-                      s->id, db_error(db));
-        PQclear(r);
-        return;
-    }
-    for (int attempt = 0; attempt < 3; attempt++) {
-        PGresult *r =
-            DB_EXEC_STATIC(db, settle_sql, s->id, s->outcome, s->c ? s->c->cc->name : NULL,
-                           *s->ref ? s->ref : NULL, s->detail);
-        if (r != NULL) {
-            /* false: no longer ours (its lease ran out and another dispatcher has it) */
-            if (db_value(r, 0, 0)[0] == 't')
-                msg_info("sms=%s to=%s carrier=%s status=%s detail=\"%s\"", s->id, s->to,
-                         s->c ? s->c->cc->name : "-", s->outcome, s->detail);
-            else
-                msg_warn("sms=%s status=%s not recorded: the SMS is no longer being sent by this "
-                         "dispatcher (lease ran out)",
-                         s->id, s->outcome);
-            PQclear(r);
-            return;
-        }
-        usleep(200000);
-    }
-    msg_error("sms=%s status=%s not recorded (%s): it stays sending and is claimed again when "
-              "its lease ends",
-              s->id, s->outcome, db_error(db));
+    long long x = strtoll(((const struct claimed *)a)->id, NULL, 10);
+    long long y = strtoll(((const struct claimed *)b)->id, NULL, 10);
+    return (x > y) - (x < y);
+}
+
+/* defer - try again later, after our backoff or what the carrier asked for */
+static void
+defer(const struct conf *conf, struct claimed *s, long asked)
+{
+    s->outcome = "deferred";
+    s->wait = backoff(conf, s->attempts - 1);
+    if (asked > s->wait)
+        s->wait = asked > 86400 ? 86400 : asked;
 }
 
 /*
- * batch - claim up to dispatch_batch SMS, hand them over, make what the
- * carriers took durable there, then settle each. Returns the number
+ * hand_over - give carrier c those of its SMS marked trying, as many as its
+ * rate allows (the others wait for their turn); record each reply.
+ */
+static void
+hand_over(struct dispatcher *d, struct carrier *c, const PGresult *res, struct claimed *cl, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        m += cl[i].c == c && cl[i].trying;
+    if (m == 0)
+        return;
+    int allowed = allowance(c, m), k = 0, late = 0;
+    struct sms_out *out = xcalloc((size_t)m, sizeof(*out));
+    struct carrier_reply *rep = xcalloc((size_t)m, sizeof(*rep));
+    for (int i = 0; i < n; i++) {
+        struct claimed *s = &cl[i];
+        if (s->c != c || !s->trying)
+            continue;
+        if (k == allowed) {
+            s->trying = 0;
+            s->outcome = "throttled";
+            s->wait = 1 + late++ / c->cc->max_rate;
+            continue;
+        }
+        int r = s->row;
+        out[k++] = (struct sms_out){strtoll(s->id, NULL, 10), s->to,
+                                    db_value(res, r, 2),      PQgetvalue(res, r, 3),
+                                    PQgetvalue(res, r, 4),    atoi(PQgetvalue(res, r, 5)),
+                                    PQgetvalue(res, r, 6)};
+    }
+    if (k > 0)
+        c->drv->submit(c->h, out, k, rep);
+    k = 0;
+    for (int i = 0; i < n; i++) {
+        struct claimed *s = &cl[i];
+        if (s->c != c || !s->trying)
+            continue;
+        struct carrier_reply *p = &rep[k++];
+        s->trying = 0;
+        snprintf(s->ref, sizeof(s->ref), "%s", p->ref);
+        snprintf(s->detail, sizeof(s->detail), "%s", p->detail);
+        if (p->result == CARRIER_ACCEPTED) {
+            s->outcome = "accepted";
+            c->used = 1;
+        } else if (p->result == CARRIER_REJECTED) {
+            s->outcome = "rejected";
+        } else {
+            defer(d->conf, s, p->retry_after);
+            /* failover: the next carrier for this destination, in the same batch */
+            struct carrier *next = route(d, s->to + 1, c);
+            if (next != NULL) {
+                msg_info("sms=%s to=%s carrier=%s status=failover next=%s detail=\"%s\"", s->id,
+                         s->to, c->cc->name, next->cc->name, s->detail);
+                s->c = next;
+                s->trying = 1;
+                s->outcome = NULL;
+            }
+        }
+    }
+    xfree(out);
+    xfree(rep);
+}
+
+/*
+ * durable - what carriers took must be durable there before we say so
+ * here: a carrier whose flush fails has its accepted SMS deferred.
+ */
+static void
+durable(struct dispatcher *d, struct claimed *cl, int n)
+{
+    for (int i = 0; i < d->n; i++) {
+        struct carrier *c = &d->carriers[i];
+        char *error;
+        if (!c->used)
+            continue;
+        c->used = 0;
+        if (c->drv->flush(c->h, &error) == 0)
+            continue;
+        for (int k = 0; k < n; k++)
+            if (cl[k].c == c && strcmp(cl[k].outcome, "accepted") == 0) {
+                defer(d->conf, &cl[k], 0);
+                snprintf(cl[k].detail, sizeof(cl[k].detail), "%s", error);
+            }
+        xfree(error);
+    }
+}
+
+/*
+ * batch - claim up to dispatch_batch SMS, hand them over (a transient
+ * failure moves an SMS on to the next carrier routing it), make what the
+ * carriers took durable there, then settle them. Returns the number
  * claimed, or -1 when the claim itself failed.
  */
 static int
@@ -210,95 +292,46 @@ batch(struct dispatcher *d, struct db *db)
         msg_warn("claim failed: %s", db_error(db));
         return -1;
     }
-    int n = PQntuples(res);
+    int n = PQntuples(res), trying = 0;
     struct claimed *cl = xcalloc((size_t)(n ? n : 1), sizeof(*cl));
-    for (int i = 0; i < n; i++) {
-        snprintf(cl[i].id, sizeof(cl[i].id), "%s", PQgetvalue(res, i, 0));
-        snprintf(cl[i].to, sizeof(cl[i].to), "+%s", PQgetvalue(res, i, 1));
-        cl[i].attempts = atoi(PQgetvalue(res, i, 8));
-    }
-    /* decide what need not go anywhere; gather the rest by carrier */
-    int *handover = xcalloc((size_t)(n ? n : 1), sizeof(*handover)), nhandover = 0;
     for (int i = 0; i < n; i++) {
         struct claimed *s = &cl[i];
         const char *dest = PQgetvalue(res, i, 1);
+        snprintf(s->id, sizeof(s->id), "%s", PQgetvalue(res, i, 0));
+        snprintf(s->to, sizeof(s->to), "+%s", dest);
+        s->attempts = atoi(PQgetvalue(res, i, 8));
         s->row = i;
         if (daemon_stop) {
-            s->stopped = 1;
+            s->outcome = "throttled"; /* not tried: back as it was */
             snprintf(s->detail, sizeof(s->detail), "dispatcher stopping");
-            continue;
-        }
-        if (PQgetvalue(res, i, 7)[0] == 't') {
+        } else if (PQgetvalue(res, i, 7)[0] == 't') {
             s->outcome = "expired";
             snprintf(s->detail, sizeof(s->detail), "not accepted by a carrier within its validity");
-            continue;
-        }
-        /* no route is an operator's mistake, not the sender's: wait for a fix until expiry */
-        if ((s->c = route(d, dest)) == NULL) {
+        } else if ((s->c = route(d, dest, NULL)) == NULL) {
+            /* an operator's mistake, not the sender's: wait for a fix until expiry */
+            defer(d->conf, s, 0);
             snprintf(s->detail, sizeof(s->detail), "no carrier routes %s", s->to);
-            continue;
-        }
-        handover[nhandover++] = i;
-    }
-    /* each carrier takes its SMS in one call, as many at once as it allows */
-    struct sms_out *out = xcalloc((size_t)(nhandover ? nhandover : 1), sizeof(*out));
-    struct carrier_reply *rep = xcalloc((size_t)(nhandover ? nhandover : 1), sizeof(*rep));
-    for (int ci = 0; ci < d->n; ci++) {
-        struct carrier *c = &d->carriers[ci];
-        int m = 0;
-        for (int t = 0; t < nhandover; t++) {
-            struct claimed *s = &cl[handover[t]];
-            int r = s->row;
-            if (s->c != c)
-                continue;
-            out[m] = (struct sms_out){strtoll(s->id, NULL, 10), s->to,
-                                      db_value(res, r, 2),      PQgetvalue(res, r, 3),
-                                      PQgetvalue(res, r, 4),    atoi(PQgetvalue(res, r, 5)),
-                                      PQgetvalue(res, r, 6)};
-            memset(&rep[m], 0, sizeof(rep[m]));
-            m++;
-        }
-        if (m == 0)
-            continue;
-        c->drv->submit(c->h, out, m, rep);
-        m = 0;
-        for (int t = 0; t < nhandover; t++) {
-            struct claimed *s = &cl[handover[t]];
-            if (s->c != c)
-                continue;
-            snprintf(s->ref, sizeof(s->ref), "%s", rep[m].ref);
-            snprintf(s->detail, sizeof(s->detail), "%s", rep[m].detail);
-            s->outcome = rep[m].result == CARRIER_ACCEPTED   ? "accepted"
-                         : rep[m].result == CARRIER_REJECTED ? "rejected"
-                                                             : NULL;
-            if (rep[m].result == CARRIER_ACCEPTED)
-                c->used = 1;
-            m++;
+        } else {
+            s->trying = 1;
+            trying++;
         }
     }
-    xfree(out);
-    xfree(rep);
-    xfree(handover);
+    /* rounds: each carrier takes its SMS in one call; failovers make another round */
+    while (trying > 0) {
+        for (int ci = 0; ci < d->n; ci++)
+            hand_over(d, &d->carriers[ci], res, cl, n);
+        trying = 0;
+        for (int i = 0; i < n; i++)
+            trying += cl[i].trying;
+    }
     PQclear(res);
-    /* what carriers took must be durable there before we say so here */
-    for (int i = 0; i < d->n; i++)
-        if (d->carriers[i].used) {
-            char *error;
-            d->carriers[i].used = 0;
-            if (d->carriers[i].drv->flush(d->carriers[i].h, &error) < 0) {
-                for (int k = 0; k < n; k++)
-                    if (cl[k].c == &d->carriers[i] && cl[k].outcome &&
-                        strcmp(cl[k].outcome, "accepted") == 0) {
-                        cl[k].outcome = NULL;
-                        snprintf(cl[k].detail, sizeof(cl[k].detail), "%s", error);
-                    }
-                xfree(error);
-            }
-        }
+    durable(d, cl, n);
     /* settled even when stopping: a claimed SMS is either settled or requeued */
-    for (int i = 0; i < n; i++)
-        settle(d, db, &cl[i]);
-    xfree(cl);
+    qsort(cl, (size_t)n, sizeof(*cl), by_id);
+    if (n > 0)
+        settler_put(d->settler, cl, n);
+    else
+        xfree(cl);
     return n;
 }
 
@@ -342,7 +375,7 @@ run(struct dispatcher *d, const char *conf_path)
             daemon_reload = 0;
             char *error;
             struct conf *conf = conf_load(conf_path, &error);
-            struct dispatcher nd = {conf, NULL, 0};
+            struct dispatcher nd = {conf, NULL, 0, d->settler};
             if (conf == NULL || carriers_open(&nd, 1, d, &error) < 0) {
                 msg_error("reload refused, keeping the running configuration: %s", error);
                 xfree(error);
@@ -354,6 +387,7 @@ run(struct dispatcher *d, const char *conf_path)
                         nd.carriers[i].borrowed->h = NULL; /* now ours alone */
                         nd.carriers[i].borrowed = NULL;
                     }
+                settler_reconfigure(d->settler, nd.conf); /* claims name the old carriers */
                 carriers_close(d);
                 conf_free(d->conf);
                 *d = nd;
@@ -398,7 +432,8 @@ main(int argc, char **argv)
     int foreground = o.foreground, check = o.check;
 
     char *error;
-    struct dispatcher d = {conf_load(conf_path, &error), NULL, 0};
+    struct settler settler;
+    struct dispatcher d = {conf_load(conf_path, &error), NULL, 0, &settler};
     if (d.conf == NULL || carriers_open(&d, 0, NULL, &error) < 0)
         msg_fatal(78, "%s", error);
     if (geteuid() == 0 && getpwnam(d.conf->user) == NULL)
@@ -424,8 +459,11 @@ main(int argc, char **argv)
         msg_fatal(78, "%s", error);
     daemon_signals();
     srandom((unsigned)getpid());
+    if (settler_start(&settler, d.conf) < 0)
+        msg_fatal(71, "cannot start the settlement thread");
     msg_info("action=start carriers=%d", d.n);
     run(&d, conf_path);
+    settler_stop(&settler);
     carriers_close(&d);
     conf_free(d.conf);
     msg_info("action=stop");

@@ -9,6 +9,15 @@
  * 503 while the database is unavailable so that the carrier tries again.
  * Neither the secret nor an SMS's text is ever logged (a receipt's status
  * text may quote the SMS, so it is stored, not logged).
+ *
+ * Receipts come in two formats. Kannel's (driver kannel, and the default)
+ * has our SMS id and Kannel's type number in fixed parameters. A carrier
+ * of driver http names its own: dlr_id (our SMS id, which its dlr_url
+ * carried as {id}) or dlr_ref (the carrier's message id, recorded when
+ * it accepted the SMS), and dlr_status, each a parameter of the query or
+ * form body, or else a JSON path into a JSON body. Its status values are
+ * sorted by dlr_delivered and dlr_failed; any other value is intermediate
+ * news, recorded as an event (as Kannel's "buffered").
  */
 #include "config.h"
 
@@ -16,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "field.h"
 #include "httpd.h"
 #include "msg.h"
+#include "xalloc.h"
 
 /* callback_param_set - see httpd.h */
 int
@@ -47,45 +58,18 @@ callback_param_set(struct callback_params *p, const char *kind, const char *name
         else if (strcmp(name, "id") == 0)
             slot = &p->ref;
     }
-    if (slot == NULL)
-        return 0;
     if (value == NULL)
         value = "", len = 0;
+    if (p->npairs < HTTPD_PAIRS_MAX && len <= HTTPD_VALUE_MAX && strlen(value) == len) {
+        p->pairs[p->npairs].name = name;
+        p->pairs[p->npairs++].value = value;
+    }
+    if (slot == NULL)
+        return 0;
     if (len > max || strlen(value) != len)
         return -1;
     *slot = value;
     return 0;
-}
-
-/* hex - a hexadecimal digit's value, or -1 */
-static int
-hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* form_decode - %XX and '+' in place; the decoded length */
-static size_t
-form_decode(char *s)
-{
-    char *out = s;
-    for (char *in = s; *in; in++) {
-        if (*in == '+')
-            *out++ = ' ';
-        else if (*in == '%' && hex(in[1]) >= 0 && hex(in[2]) >= 0) {
-            *out++ = (char)(hex(in[1]) * 16 + hex(in[2]));
-            in += 2;
-        } else
-            *out++ = *in;
-    }
-    *out = '\0';
-    return (size_t)(out - s);
 }
 
 /* callback_form_parse - see httpd.h */
@@ -98,9 +82,9 @@ callback_form_parse(struct callback_params *p, const char *kind, char *body)
         char *value = eq ? eq + 1 : pair + strlen(pair);
         if (eq)
             *eq = '\0';
-        form_decode(pair);
+        field_form_decode(pair);
         /* a %00 shortens the C string: the length check then refuses it */
-        size_t len = form_decode(value);
+        size_t len = field_form_decode(value);
         if (callback_param_set(p, kind, pair, value, len) < 0)
             return -1;
     }
@@ -190,18 +174,121 @@ db_failed(struct db *db)
     return (struct callback_reply){500, "internal error\n"};
 }
 
+/*
+ * One receipt to record: the SMS by our id, or by the carrier's reference
+ * (ref set, id NULL); tag says which format it came in, for the log.
+ */
+struct receipt {
+    const char *carrier, *id, *ref, *outcome, *detail;
+    char tag[24]; /* "type=1" (Kannel), "via=http" */
+};
+
+/* by the carrier's reference: no row when the carrier has no such SMS ("unknown") */
+static const char receipt_ref_sql[] = "SELECT sg_sms_receipt(id, $2, $3, $4), id FROM sms"
+                                      " WHERE carrier = $2 AND carrier_ref = $1 LIMIT 1";
+
+/* receipt_log - what became of a recorded receipt */
+static void
+receipt_log(const struct receipt *rc, const char *who, const char *result)
+{
+    if (strcmp(result, "unknown") == 0)
+        msg_warn("dlr %s carrier=%s %s result=unknown: no such SMS", who, rc->carrier, rc->tag);
+    else if (strcmp(result, "foreign") == 0)
+        msg_warn("dlr %s carrier=%s %s result=foreign: the SMS went to another carrier", who,
+                 rc->carrier, rc->tag);
+    else
+        msg_info("dlr %s carrier=%s %s status=%s result=%s", who, rc->carrier, rc->tag, rc->outcome,
+                 result);
+}
+
+/* receipt_record - one receipt in its own statement; the answer for the carrier */
+static struct callback_reply
+receipt_record(struct server *s, struct conf_ref *r, const struct receipt *rc)
+{
+    char who[HTTPD_SHORT_MAX + 8];
+    snprintf(who, sizeof(who), rc->id ? "sms=%s" : "ref=%s", rc->id ? rc->id : rc->ref);
+    struct db *db = shared_db_get(&s->sh, r);
+    PGresult *res =
+        db == NULL ? NULL
+        : rc->id
+            ? DB_EXEC_STATIC(db, receipt_sql, rc->id, rc->carrier, rc->outcome, rc->detail)
+            : DB_EXEC_STATIC(db, receipt_ref_sql, rc->ref, rc->carrier, rc->outcome, rc->detail);
+    if (res == NULL) {
+        msg_warn("dlr %s carrier=%s %s not recorded: %s", who, rc->carrier, rc->tag,
+                 db ? db_error(db) : "no database connection");
+        struct callback_reply fail = db_failed(db);
+        shared_db_put(&s->sh, r, db);
+        return fail;
+    }
+    if (rc->id == NULL && PQntuples(res) == 1)
+        snprintf(who, sizeof(who), "sms=%s ref=%s", db_value(res, 0, 1), rc->ref);
+    receipt_log(rc, who, PQntuples(res) == 1 ? db_value(res, 0, 0) : "unknown");
+    PQclear(res);
+    shared_db_put(&s->sh, r, db);
+    return reply_ok;
+}
+
+/* receipt_field - a receipt's value: the parameter name, else the JSON body's path (allocated) */
+static char *
+receipt_field(const struct callback_params *p, const char *name)
+{
+    if (*name == 0)
+        return NULL;
+    for (int i = 0; i < p->npairs; i++)
+        if (strcmp(p->pairs[i].name, name) == 0)
+            return xstrdup(p->pairs[i].value);
+    return p->json && field_is_json(p->json) ? field_get(p->json, name) : NULL;
+}
+
+/* http_dlr - a receipt in the format of a carrier of driver http (see the top) */
+static struct callback_reply
+http_dlr(struct server *s, struct conf_ref *r, const struct carrier_conf *cc,
+         const struct callback_params *p)
+{
+    char *id = receipt_field(p, cc->dlr_id);
+    char *ref = receipt_field(p, cc->dlr_ref);
+    char *status = receipt_field(p, cc->dlr_status);
+    struct callback_reply reply = reply_bad;
+    struct receipt rc = {cc->name, NULL, NULL, NULL, NULL, "via=http"};
+    if (id && digits(id, 18))
+        rc.id = id;
+    else if (ref && *ref && strlen(ref) < HTTPD_SHORT_MAX && printable(ref))
+        rc.ref = ref;
+    if ((rc.id || rc.ref) && status && *status && strlen(status) < HTTPD_SHORT_MAX &&
+        utf8_valid(status)) {
+        char detail[HTTPD_SHORT_MAX + 32];
+        snprintf(detail, sizeof(detail), "receipt status %s", status);
+        rc.outcome = field_in_list(status, cc->dlr_delivered) ? "delivered"
+                     : field_in_list(status, cc->dlr_failed)  ? "undeliverable"
+                                                              : "buffered";
+        rc.detail = detail;
+        reply = receipt_record(s, r, &rc);
+    } else {
+        msg_warn("dlr carrier=%s refused: no SMS id (%s), carrier reference (%s) or status (%s) "
+                 "in the receipt",
+                 cc->name, cc->dlr_id, *cc->dlr_ref ? cc->dlr_ref : "not set", cc->dlr_status);
+    }
+    xfree(id);
+    xfree(ref);
+    xfree(status);
+    return reply;
+}
+
 /* callback_dlr - see httpd.h */
 struct callback_reply
 callback_dlr(struct server *s, struct conf_ref *r, const char *carrier,
              const struct callback_params *p)
 {
+    for (int i = 0; i < r->conf->ncarriers; i++)
+        if (strcmp(r->conf->carriers[i].name, carrier) == 0 &&
+            strcmp(r->conf->carriers[i].driver, "http") == 0)
+            return http_dlr(s, r, &r->conf->carriers[i], p);
     const char *outcome = NULL;
-    int type = -1;
     if (p->id == NULL || !digits(p->id, 18) || p->type == NULL || !digits(p->type, 2)) {
         msg_warn("dlr carrier=%s refused: id and type must be numbers", carrier);
         return reply_bad;
     }
-    type = atoi(p->type);
+    int type = atoi(p->type);
     for (size_t i = 0; i < sizeof(dlr_types) / sizeof(dlr_types[0]); i++)
         if (dlr_types[i].type == type)
             outcome = dlr_types[i].outcome;
@@ -213,28 +300,9 @@ callback_dlr(struct server *s, struct conf_ref *r, const char *carrier,
     int has_status = p->status && *p->status && utf8_valid(p->status);
     snprintf(detail, sizeof(detail), "receipt type %d%s%s", type, has_status ? ": " : "",
              has_status ? p->status : "");
-
-    struct db *db = shared_db_get(&s->sh, r);
-    PGresult *res = db ? DB_EXEC_STATIC(db, receipt_sql, p->id, carrier, outcome, detail) : NULL;
-    if (res == NULL) {
-        msg_warn("dlr sms=%s carrier=%s type=%d not recorded: %s", p->id, carrier, type,
-                 db ? db_error(db) : "no database connection");
-        struct callback_reply fail = db_failed(db);
-        shared_db_put(&s->sh, r, db);
-        return fail;
-    }
-    const char *result = db_value(res, 0, 0);
-    if (strcmp(result, "unknown") == 0)
-        msg_warn("dlr sms=%s carrier=%s type=%d result=unknown: no such SMS", p->id, carrier, type);
-    else if (strcmp(result, "foreign") == 0)
-        msg_warn("dlr sms=%s carrier=%s type=%d result=foreign: the SMS went to another carrier",
-                 p->id, carrier, type);
-    else
-        msg_info("dlr sms=%s carrier=%s type=%d status=%s result=%s", p->id, carrier, type, outcome,
-                 result);
-    PQclear(res);
-    shared_db_put(&s->sh, r, db);
-    return reply_ok;
+    struct receipt rc = {carrier, p->id, NULL, outcome, detail, ""};
+    snprintf(rc.tag, sizeof(rc.tag), "type=%d", type);
+    return receipt_record(s, r, &rc);
 }
 
 static const char inbound_sql[] = "SELECT id, created FROM sg_inbound($1, $2, $3, $4, $5, $6, $7)";

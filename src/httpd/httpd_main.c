@@ -59,7 +59,7 @@ main(int argc, char **argv)
     struct server s = {0};
     int is_unix;
     /* the port may be privileged: bound before privileges are dropped */
-    s.listen_fd = daemon_listen(conf->http_listen, 128, &is_unix, &error);
+    s.listen_fd = daemon_listen(conf->http_listen, 128, 0666, NULL, &is_unix, &error);
     if (s.listen_fd < 0)
         msg_fatal(71, "http_listen: %s", error);
     if (!o.foreground && daemon_detach() < 0)

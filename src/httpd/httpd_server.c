@@ -10,6 +10,7 @@
  * A request is answered by its path: /dlr/CARRIER/SECRET and
  * /mo/CARRIER/SECRET, GET with a query or POST with a form body (at most
  * HTTPD_BODY_MAX). CARRIER and SECRET are checked before any body is read.
+ * Another body (JSON) is handed on for the http driver's receipts.
  */
 #include "config.h"
 
@@ -225,9 +226,12 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     /* a form body counts after the query; other bodies are not ours to read */
     const char *ct =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (q->body && ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 &&
+    int form = ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+    if (q->body && form &&
         (strlen(q->body) != q->len || callback_form_parse(&p, q->kind, q->body) < 0))
         c.bad = 1;
+    if (q->body && !form && strlen(q->body) == q->len)
+        p.json = q->body; /* JSON, for the http driver's receipts */
     if (c.bad) {
         msg_warn("%s carrier=%s refused: a parameter too long or holding a NUL", q->kind,
                  q->carrier);

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authres.h"
 
@@ -163,8 +164,19 @@ authres_parse(const char *value, struct authres *a)
                                                             : NULL;
             if (dst)
                 snprintf(dst, 256, "%s", val);
+            else if (strcmp(key, "smtp.remote-ip") == 0 && strlen(val) < sizeof(r->smtp_remote_ip))
+                snprintf(r->smtp_remote_ip, sizeof(r->smtp_remote_ip), "%s", val);
         }
         p = next_resinfo(p);
     }
     return 0;
+}
+
+/* authres_id_is - the first word against one authserv-id */
+int
+authres_id_is(const char *value, const char *id)
+{
+    char first[256];
+    token(value, first, sizeof(first), 1, NAME_END);
+    return first[0] && strcasecmp(first, id) == 0;
 }

@@ -12,6 +12,7 @@ struct authres_result {
     char header_d[256];      /* dkim: signing domain */
     char header_i[256];      /* dkim: identity */
     char header_from[256];   /* dmarc: the From domain */
+    char smtp_remote_ip[64]; /* the SMTP client's address (smsgate-milter writes it) */
 };
 
 struct authres {
@@ -29,5 +30,13 @@ struct authres {
  * value starts with a result, as Microsoft 365 writes it).
  */
 int authres_parse(const char *value, struct authres *a);
+
+/*
+ * authres_id_is - is the authserv-id of a header value (its first word,
+ * after any comment) id, in any letter case? Also true for a value that
+ * authres_parse() refuses: smsgate-milter removes every field that claims
+ * to be its own, readable or not.
+ */
+int authres_id_is(const char *value, const char *id);
 
 #endif

@@ -7,7 +7,7 @@
 /* One [carrier NAME] section (smsgate-dispatchd). */
 struct carrier_conf {
     char *name;
-    char *driver;      /* file, kannel (http: planned) */
+    char *driver;      /* file, kannel, http */
     char *path;        /* file: where finished SMS are appended, one JSON object a line */
     char *routes;      /* destination prefixes this carrier takes; empty: every one */
     int priority;      /* lower first among carriers routing the same prefix */
@@ -20,6 +20,21 @@ struct carrier_conf {
     char *dlr_url; /* where Kannel reports delivery; empty: no receipts asked for */
     int dlr_mask;
     int timeout; /* seconds for one request */
+    /* http: a carrier's own HTTP API (url, username and password for basic auth,
+       sender, dlr_url and timeout too) */
+    char *method;         /* POST | GET */
+    char *body_format;    /* form | json */
+    char *body;           /* template with {to}, {text}, ...; empty: every placeholder */
+    char *headers;        /* "Name: value | Name: value" */
+    char *accept_status;  /* HTTP statuses that mean accepted: "200-299" */
+    char *response_id;    /* JSON path or form name of the carrier's message id */
+    char *response_error; /* JSON path or form name of the carrier's error text */
+    /* http: smsgate-httpd reads this carrier's receipts by these names */
+    char *dlr_id;        /* parameter or JSON path of our SMS id */
+    char *dlr_ref;       /* ... of the carrier's message id, when dlr_id is absent */
+    char *dlr_status;    /* ... of the delivery status */
+    char *dlr_delivered; /* status values meaning delivered (comma list) */
+    char *dlr_failed;    /* status values meaning undeliverable (comma list) */
     /* smsgate-httpd: this carrier's callbacks (receipts, inbound SMS) */
     char *callback_secret;   /* part of the callback URL; empty: no callbacks taken */
     char *callback_networks; /* client addresses allowed; empty: any */
@@ -37,7 +52,9 @@ struct conf {
     char *user;               /* run as this user after opening sockets */
     char *pid_file;           /* "" for none */
     /* smsgate-lmtpd */
-    char *lmtp_listen; /* unix:/path or inet:host:port */
+    char *lmtp_listen;       /* unix:/path or inet:host:port */
+    char *lmtp_socket_mode;  /* octal */
+    char *lmtp_socket_group; /* "" for the creator's */
     int lmtp_max_connections;
     int lmtp_timeout; /* seconds without a byte from the client */
     char *xforward_clients;
@@ -50,6 +67,11 @@ struct conf {
     char *trusted_authserv_ids;
     char *insufficient_credit; /* refuse | defer */
     int sms_validity;          /* seconds an SMS may wait for a carrier */
+    /* smsgate-milter */
+    char *milter_listen;       /* unix:/path or inet:port@host, as libmilter spells it */
+    int milter_timeout;        /* seconds without a command from the MTA */
+    char *milter_check_credit; /* on | off */
+    char *milter_check_length; /* on | off */
     /* smsgate-httpd */
     char *http_listen; /* inet:host:port */
     int http_max_connections;

@@ -29,7 +29,7 @@ volatile sig_atomic_t daemon_reload;
 
 /* listen_unix - bind a Unix socket, replacing a stale one */
 static int
-listen_unix(const char *path, int backlog, char **error_r)
+listen_unix(const char *path, int backlog, mode_t mode, const char *group, char **error_r)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -46,10 +46,18 @@ listen_unix(const char *path, int backlog, char **error_r)
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path);
-    mode_t old = umask(0111);
+    /* owner only until the caller has set its group and mode: nobody slips in before */
+    mode_t old = umask(0177);
     int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
     umask(old);
-    if (rc < 0 || listen(fd, backlog) < 0) {
+    struct group *gr = group && *group ? getgrnam(group) : NULL;
+    if (group && *group && gr == NULL) {
+        *error_r = xasprintf("unix:%s: group \"%s\" does not exist", path, group);
+        close(fd);
+        return -1;
+    }
+    if (rc < 0 || (gr && chown(path, (uid_t)-1, gr->gr_gid) < 0) || chmod(path, mode) < 0 ||
+        listen(fd, backlog) < 0) {
         *error_r = xasprintf("unix:%s: %s", path, strerror(errno));
         close(fd);
         return -1;
@@ -106,11 +114,12 @@ listen_inet(const char *spec, int backlog, char **error_r)
 
 /* daemon_listen - by the spec's scheme */
 int
-daemon_listen(const char *spec, int backlog, int *is_unix_r, char **error_r)
+daemon_listen(const char *spec, int backlog, mode_t mode, const char *group, int *is_unix_r,
+              char **error_r)
 {
     *is_unix_r = strncmp(spec, "unix:", 5) == 0;
     if (*is_unix_r)
-        return listen_unix(spec + 5, backlog, error_r);
+        return listen_unix(spec + 5, backlog, mode, group, error_r);
     if (strncmp(spec, "inet:", 5) == 0)
         return listen_inet(spec + 5, backlog, error_r);
     *error_r = xasprintf("\"%s\": expected unix:/path or inet:host:port", spec);

@@ -2,15 +2,18 @@
 #ifndef SMSGATE_DAEMON_H
 #define SMSGATE_DAEMON_H
 
+#include <sys/types.h>
+
 #include <signal.h>
 
 /*
- * daemon_listen - "unix:/path" (a stale socket is replaced; mode 0666 so
- * that Postfix's user can connect) or "inet:host:port". Returns the
- * listening descriptor, or -1 with a reason in *error_r (allocated).
- * *is_unix_r tells which.
+ * daemon_listen - "unix:/path" (a stale socket is replaced; its group,
+ * when not NULL or "", and mode are set before it listens) or
+ * "inet:host:port". Returns the listening descriptor, or -1 with a reason
+ * in *error_r (allocated). *is_unix_r tells which.
  */
-int daemon_listen(const char *spec, int backlog, int *is_unix_r, char **error_r);
+int daemon_listen(const char *spec, int backlog, mode_t mode, const char *group, int *is_unix_r,
+                  char **error_r);
 
 /* daemon_drop - when root, become user (and its groups); 0 or -1 with a reason */
 int daemon_drop(const char *user, char **error_r);

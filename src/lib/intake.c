@@ -29,9 +29,10 @@
 #include "xalloc.h"
 
 #define TEMPFAIL "451 4.3.0 <%s>: temporary failure, please try again later"
+#define TOO_LONG "550 5.3.4 <%s>: message too long: %d parts, the limit is %d"
 
 /* The sender rule as intake uses it. */
-struct rule {
+struct intake_rule {
     char id[24], account[24];
     int auth;
     char *networks, *token, *country, *over_limit, *content, *sender_id, *notify;
@@ -41,7 +42,7 @@ struct rule {
 };
 
 static void
-rule_free(struct rule *r)
+rule_free(struct intake_rule *r)
 {
     xfree(r->networks);
     xfree(r->token);
@@ -140,7 +141,7 @@ intake_rcpt(struct db *db, const char *rcpt, long long *universe_r, char reply[I
 
 /* rule_find - exact address beats domain; 1 found, 0 none, -1 error */
 static int
-rule_find(struct db *db, long long universe, const char *mail_from, struct rule *r)
+rule_find(struct db *db, long long universe, const char *mail_from, struct intake_rule *r)
 {
     char su[24], addr[512];
     snprintf(su, sizeof(su), "%lld", universe);
@@ -210,7 +211,7 @@ trusted_ids(const struct conf *conf)
  * nothing usable is left); *sender_id_r is set when the subject names it.
  */
 static char *
-compose(const struct rule *r, const struct mime_text *m, char **sender_id_r)
+compose(const struct intake_rule *r, const struct mime_text *m, char **sender_id_r)
 {
     struct clean_opts o = {r->end_marker, r->disclaimer};
     char *token = NULL;
@@ -249,17 +250,263 @@ valid_sender_id(const char *s)
     return 1;
 }
 
+/* The inputs of decide(): what is known of the sender and its mail. */
+struct decide_in {
+    const char *mail_from, *client_addr;
+    const char *sasl_login;       /* at RCPT: the SASL login, "" none */
+    const struct mime_text *mime; /* NULL at RCPT: the message is not there yet */
+    const struct conf *conf;
+};
+
+/*
+ * decide - the verdict on one recipient that needs no text, the one both
+ * smsgate-lmtpd (after DATA) and smsgate-milter (at RCPT) give: the
+ * domain's universe, the sender rule, its authentication, the account's
+ * status, the number with the rule's country and policy. With the message
+ * (in->mime) every method of the rule is tried; without it, only what the
+ * SMTP dialogue shows (trust_check_envelope), and a rule that also accepts
+ * what only the message can show passes here and is decided after DATA.
+ * Returns 0 with the rule in *r (rule_free it), the number in e164 and the
+ * method in *method_r; or the reply code with the reply.
+ */
+static int
+decide(struct db *db, const struct decide_in *in, const char *rcpt, long long *universe,
+       struct intake_rule *r, char e164[PHONE_E164_MAX], const char **method_r,
+       char reply[INTAKE_REPLY_MAX])
+{
+    char local[256], domain[256], uhandle[64];
+    const char *why;
+    int code = 0, ok;
+#define REFUSE(c, ...)                                                                             \
+    do {                                                                                           \
+        code = (c);                                                                                \
+        snprintf(reply, INTAKE_REPLY_MAX, __VA_ARGS__);                                            \
+        goto refused;                                                                              \
+    } while (0)
+
+    if (split_rcpt(rcpt, local, sizeof(local), domain, sizeof(domain)) < 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, "501 5.1.3 <%s>: bad recipient address", rcpt);
+        return 501;
+    }
+    if (*universe == 0)
+        *universe = universe_of(db, domain, uhandle, sizeof(uhandle));
+    if (*universe < 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
+        return 451;
+    }
+    if (*universe == 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, "550 5.1.2 <%s>: %s is not an SMS domain here", rcpt,
+                 domain);
+        return 550;
+    }
+
+    /* who is sending */
+    int found = rule_find(db, *universe, in->mail_from, r);
+    if (found < 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
+        return 451;
+    }
+    if (found == 0) {
+        snprintf(reply, INTAKE_REPLY_MAX,
+                 "550 5.7.1 <%s>: %s may not send SMS through %s (no sender rule)", rcpt,
+                 *in->mail_from ? in->mail_from : "the null sender", domain);
+        return 550;
+    }
+    char *trusted = trusted_ids(in->conf);
+    struct trust_input ti = {r->auth,         r->networks, r->token, in->mail_from,
+                             in->client_addr, trusted,     in->mime};
+    if (in->mime)
+        ok = trust_check(&ti, method_r);
+    else
+        ok = trust_check_envelope(&ti, in->sasl_login, method_r) != TRUST_FAIL;
+    xfree(trusted);
+    if (!ok)
+        REFUSE(550,
+               "550 5.7.1 <%s>: sender %s is not authenticated as its sender rule requires (one "
+               "of: %s)",
+               rcpt, in->mail_from, r->auth_text);
+    if (strcmp(r->status, "active") != 0)
+        REFUSE(550, "550 5.7.1 <%s>: account %s is %s", rcpt, r->handle, r->status);
+
+    /* the number, with the rule's country and policy */
+    switch (phone_parse(local, r->country, r->numbers_local ? PHONE_LOCAL : PHONE_INTERNATIONAL,
+                        e164, &why)) {
+    case PHONE_OK:
+        return 0;
+    case PHONE_NOT_ALLOWED:
+        REFUSE(550, "550 5.7.1 <%s>: %s", rcpt, why);
+    case PHONE_TEMPFAIL:
+        REFUSE(451, TEMPFAIL, rcpt);
+    default:
+        REFUSE(550, "550 5.1.3 <%s>: %s", rcpt, why);
+    }
+refused:
+#undef REFUSE
+    rule_free(r);
+    return code;
+}
+
+/*
+ * refusal_reply - the reply for a payment refused: no funds or a cap
+ * reached is refused or deferred as insufficient_credit says; anything
+ * else (no price, an inactive account) is refused. Returns the code.
+ */
+static int
+refusal_reply(const struct conf *conf, const struct ledger_result *lr, const char *rcpt,
+              char reply[INTAKE_REPLY_MAX])
+{
+    switch (lr->refusal) {
+    case LEDGER_INSUFFICIENT:
+    case LEDGER_DAILY_CAP:
+    case LEDGER_MONTHLY_CAP: {
+        int defer = strcmp(conf->insufficient_credit, "defer") == 0;
+        snprintf(reply, INTAKE_REPLY_MAX, "%s <%s>: %s", defer ? "452 4.2.2" : "552 5.2.2", rcpt,
+                 lr->reason);
+        return defer ? 452 : 552;
+    }
+    default:
+        snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: %s", rcpt,
+                 lr->reason ? lr->reason : "refused");
+        return 550;
+    }
+}
+
+/*
+ * What a reservation of one part would find, read only: an inactive
+ * account on the path, a cap from the sender up to the payer, the payer's
+ * funds; the first that refuses, in the order sg_reserve() checks them.
+ * Nothing is locked or written, so a concurrent delivery may still take
+ * the funds first: the reservation after DATA is the one that counts.
+ */
+static const char credit_sql[] =
+    "WITH p AS (SELECT u.acc, u.price, u.ord"
+    "   FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS u (acc, price, ord)),"
+    " pay AS (SELECT ord FROM p WHERE acc = $1::bigint)"
+    " SELECT s, d FROM ("
+    "  SELECT 0 AS k, p.ord, 'inactive' AS s, c.handle AS d FROM p JOIN account c ON c.id = p.acc"
+    "   WHERE c.status <> 'active'"
+    "  UNION ALL SELECT 1, p.ord, 'daily_cap', c.handle FROM p JOIN account c ON c.id = p.acc"
+    "   LEFT JOIN spend s ON s.account_id = c.id AND s.period = 'd'"
+    "    AND s.period_start = (now() AT TIME ZONE 'UTC')::date"
+    "   WHERE $4::boolean AND p.ord <= (SELECT ord FROM pay) AND c.daily_cap IS NOT NULL"
+    "    AND coalesce(s.amount, 0) + p.price > c.daily_cap"
+    "  UNION ALL SELECT 2, p.ord, 'monthly_cap', c.handle FROM p JOIN account c ON c.id = p.acc"
+    "   LEFT JOIN spend s ON s.account_id = c.id AND s.period = 'm'"
+    "    AND s.period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date"
+    "   WHERE $4::boolean AND p.ord <= (SELECT ord FROM pay) AND c.monthly_cap IS NOT NULL"
+    "    AND coalesce(s.amount, 0) + p.price > c.monthly_cap"
+    "  UNION ALL SELECT 3, p.ord, 'insufficient', c.handle FROM p JOIN account c ON c.id = p.acc"
+    "   JOIN ledger_account l ON l.account_id = c.id"
+    "   WHERE $4::boolean AND p.acc = $1::bigint"
+    "    AND l.credits_posted - l.debits_posted - l.debits_pending + c.credit_limit < p.price"
+    " ) x ORDER BY k, ord LIMIT 1";
+
+/*
+ * can_pay - could the rule's account send one part to e164 now? 0 yes, or
+ * the reply code with the reply (a database failure is 451).
+ */
+static int
+can_pay(struct db *db, const struct intake_rule *r, const char *e164, int check_credit,
+        const struct conf *conf, const char *rcpt, char reply[INTAKE_REPLY_MAX])
+{
+    struct ledger_args la;
+    struct ledger_result lr = {0};
+    int code = 0;
+    enum ledger_status st = ledger_prepare(db, strtoll(r->account, NULL, 10), e164, 1, &la, &lr);
+    if (st == LEDGER_OK) {
+        PGresult *res = DB_EXEC_STATIC(db, credit_sql, la.payer, la.accounts, la.prices,
+                                       check_credit ? "t" : "f");
+        if (res == NULL)
+            st = LEDGER_ERROR;
+        else if (PQntuples(res) > 0)
+            st = ledger_reserved(db, db_value(res, 0, 0), db_value(res, 0, 1), &lr);
+        if (res)
+            PQclear(res);
+    }
+    ledger_args_free(&la);
+    if (st == LEDGER_ERROR) {
+        msg_warn("rcpt=<%s> database error: %s", rcpt, db_error(db));
+        snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
+        code = 451;
+    } else if (st == LEDGER_REFUSED) {
+        code = refusal_reply(conf, &lr, rcpt, reply);
+    }
+    ledger_result_free(&lr);
+    return code;
+}
+
+/* intake_check - the milter's verdict at RCPT */
+int
+intake_check(struct db *db, const struct intake_env *e, const char *rcpt,
+             struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX])
+{
+    long long universe = 0;
+    char e164[PHONE_E164_MAX];
+    const char *method;
+    struct intake_rule r;
+    *rule_r = NULL;
+    if (intake_rcpt(db, rcpt, &universe, reply) < 0)
+        return atoi(reply);
+    struct decide_in in = {e->mail_from, e->client_addr, e->sasl_login, NULL, e->conf};
+    int code = decide(db, &in, rcpt, &universe, &r, e164, &method, reply);
+    if (code != 0)
+        return code;
+    code = can_pay(db, &r, e164, e->check_credit, e->conf, rcpt, reply);
+    if (code != 0) {
+        rule_free(&r);
+        return code;
+    }
+    *rule_r = xmalloc(sizeof(**rule_r));
+    **rule_r = r;
+    snprintf(reply, INTAKE_REPLY_MAX, "250 2.1.5 <%s> Ok (%s)", rcpt, method);
+    return 250;
+}
+
+/* intake_length - the parts of the text against the rule's limit */
+int
+intake_length(const struct intake_rule *r, const struct mime_text *m, const char *rcpt,
+              int *parts_r, char reply[INTAKE_REPLY_MAX])
+{
+    char *sid = NULL;
+    char *text = compose(r, m, &sid);
+    struct sms_encoded enc = {0};
+    int refuse = strcmp(r->over_limit, "refuse") == 0, code = 0;
+    *parts_r = 0;
+    if (*text) {
+        int over = sms_encode(text, r->translit, r->limit, refuse, &enc) == 1;
+        *parts_r = enc.full_parts;
+        if (over) {
+            snprintf(reply, INTAKE_REPLY_MAX, TOO_LONG, rcpt, enc.full_parts, r->limit);
+            code = 550;
+        }
+    }
+    sms_encoded_free(&enc);
+    xfree(text);
+    xfree(sid);
+    return code;
+}
+
+/* intake_rule_free - what intake_check() handed out */
+void
+intake_rule_free(struct intake_rule *r)
+{
+    if (r == NULL)
+        return;
+    rule_free(r);
+    xfree(r);
+}
+
 /* intake_deliver - decide and commit one recipient */
 int
 intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long long universe,
                char reply[INTAKE_REPLY_MAX], long long *sms_id_r)
 {
-    char local[256], domain[256], uhandle[64], e164[PHONE_E164_MAX];
-    struct rule r;
+    char e164[PHONE_E164_MAX];
+    struct intake_rule r;
     int have_rule = 0, code;
-    char *text = NULL, *subject_sid = NULL, *trusted = NULL;
+    char *text = NULL, *subject_sid = NULL;
     struct sms_encoded enc = {0};
-    const char *why, *method;
+    const char *method;
 
     *sms_id_r = 0;
 #define REPLY(c, ...)                                                                              \
@@ -269,46 +516,12 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
         goto done;                                                                                 \
     } while (0)
 
-    if (split_rcpt(rcpt, local, sizeof(local), domain, sizeof(domain)) < 0)
-        REPLY(501, "501 5.1.3 <%s>: bad recipient address", rcpt);
-    if (universe == 0)
-        universe = universe_of(db, domain, uhandle, sizeof(uhandle));
-    if (universe < 0)
-        REPLY(451, TEMPFAIL, rcpt);
-    if (universe == 0)
-        REPLY(550, "550 5.1.2 <%s>: %s is not an SMS domain here", rcpt, domain);
-
-    /* who is sending */
-    int found = rule_find(db, universe, m->mail_from, &r);
-    if (found < 0)
-        REPLY(451, TEMPFAIL, rcpt);
-    if (found == 0)
-        REPLY(550, "550 5.7.1 <%s>: %s may not send SMS through %s (no sender rule)", rcpt,
-              *m->mail_from ? m->mail_from : "the null sender", domain);
+    /* who is sending, whether they are who they say, and to which number */
+    struct decide_in in = {m->mail_from, m->client_addr, NULL, m->mime, m->conf};
+    code = decide(db, &in, rcpt, &universe, &r, e164, &method, reply);
+    if (code != 0)
+        goto done;
     have_rule = 1;
-    trusted = trusted_ids(m->conf);
-    struct trust_input ti = {r.auth,         r.networks, r.token, m->mail_from,
-                             m->client_addr, trusted,    m->mime};
-    if (!trust_check(&ti, &method))
-        REPLY(550,
-              "550 5.7.1 <%s>: sender %s is not authenticated as its sender rule requires (one of: "
-              "%s)",
-              rcpt, m->mail_from, r.auth_text);
-    if (strcmp(r.status, "active") != 0)
-        REPLY(550, "550 5.7.1 <%s>: account %s is %s", rcpt, r.handle, r.status);
-
-    /* the number, with the rule's country and policy */
-    switch (phone_parse(local, r.country, r.numbers_local ? PHONE_LOCAL : PHONE_INTERNATIONAL, e164,
-                        &why)) {
-    case PHONE_OK:
-        break;
-    case PHONE_NOT_ALLOWED:
-        REPLY(550, "550 5.7.1 <%s>: %s", rcpt, why);
-    case PHONE_TEMPFAIL:
-        REPLY(451, TEMPFAIL, rcpt);
-    default:
-        REPLY(550, "550 5.1.3 <%s>: %s", rcpt, why);
-    }
 
     /* the text */
     text = compose(&r, m->mime, &subject_sid);
@@ -323,8 +536,7 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
             "550 5.7.1 <%s>: the subject \"%.40s\" is no sender ID (at most 11 letters and digits)",
             rcpt, subject_sid);
     if (sms_encode(text, r.translit, r.limit, strcmp(r.over_limit, "refuse") == 0, &enc) == 1)
-        REPLY(550, "550 5.3.4 <%s>: message too long: %d parts, the limit is %d", rcpt,
-              enc.full_parts, r.limit);
+        REPLY(550, TOO_LONG, rcpt, enc.full_parts, r.limit);
     if (enc.parts == 0) /* only invisible characters (zero-width spaces, a BOM) */
         REPLY(550, "550 5.6.0 <%s>: no text to send: the text has no visible characters", rcpt);
 
@@ -383,27 +595,12 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
     case LEDGER_REFUSED:
         break;
     }
-    switch (lr.refusal) {
-    case LEDGER_INSUFFICIENT:
-    case LEDGER_DAILY_CAP:
-    case LEDGER_MONTHLY_CAP: {
-        int defer = strcmp(m->conf->insufficient_credit, "defer") == 0;
-        snprintf(reply, INTAKE_REPLY_MAX, "%s <%s>: %s", defer ? "452 4.2.2" : "552 5.2.2", rcpt,
-                 lr.reason);
-        code = defer ? 452 : 552;
-        break;
-    }
-    default:
-        snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: %s", rcpt,
-                 lr.reason ? lr.reason : "refused");
-        code = 550;
-    }
+    code = refusal_reply(m->conf, &lr, rcpt, reply);
     ledger_result_free(&lr);
 done:
 #undef REPLY
     if (have_rule)
         rule_free(&r);
-    xfree(trusted);
     xfree(text);
     xfree(subject_sid);
     sms_encoded_free(&enc);

@@ -28,6 +28,45 @@ struct intake_msg {
 int intake_rcpt(struct db *db, const char *rcpt, long long *universe_r,
                 char reply[INTAKE_REPLY_MAX]);
 
+/* What the SMTP dialogue shows of a sender before its message (smsgate-milter). */
+struct intake_env {
+    const char *mail_from;   /* envelope sender, "" for the null sender */
+    const char *client_addr; /* the SMTP client's address, "" unknown */
+    const char *sasl_login;  /* the SASL login, "" when the client did not log in */
+    const struct conf *conf;
+    int check_credit; /* also refuse a payer that cannot cover one part */
+};
+
+/* The sender rule a recipient was accepted under (opaque). */
+struct intake_rule;
+
+/*
+ * intake_check - at RCPT, everything smsgate-lmtpd will decide that needs
+ * no text, by the same code: intake_rcpt()'s envelope checks, then the
+ * sender rule (550 5.7.1 when none), the rule's authentication as far as
+ * SMTP shows it (address, network, a SASL login; a rule that also accepts
+ * DKIM, SPF, DMARC or a token is left to smsgate-lmtpd), the account's
+ * status, the number with the rule's country and policy (550 5.1.3 or
+ * 5.7.1), a price for it, and with e->check_credit whether the payer could
+ * pay one part now (552 5.2.2 or 452 4.2.2 as insufficient_credit says).
+ * Only reads, each a bounded query; a database failure is 451 4.3.0.
+ * Returns the reply code and the whole reply; on 250, *rule_r is the rule
+ * (free it with intake_rule_free()), for intake_length() at the end.
+ */
+int intake_check(struct db *db, const struct intake_env *e, const char *rcpt,
+                 struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX]);
+
+/*
+ * intake_length - the parts the message's text needs under the rule (its
+ * content, markers and transliteration, as intake_deliver() composes it)
+ * in *parts_r (0: no text). Returns 0, or 550 with the reply "550 5.3.4
+ * ... message too long: N parts, the limit is L" when the rule refuses
+ * texts over its limit and this one is.
+ */
+int intake_length(const struct intake_rule *r, const struct mime_text *m, const char *rcpt,
+                  int *parts_r, char reply[INTAKE_REPLY_MAX]);
+void intake_rule_free(struct intake_rule *r);
+
 /*
  * intake_deliver - everything else for one recipient: the universe, the
  * sender rule, its authentication, the text, the number, the price and

@@ -205,6 +205,69 @@ header_results(const struct trust_input *in, const char **method_r)
     return 0;
 }
 
+/*
+ * header_client - the SMTP client's address that a trusted header field
+ * reports (smtp.remote-ip, as smsgate-milter writes it), the topmost one:
+ * the hop nearest to us. "" when none does.
+ */
+static void
+header_client(const struct trust_input *in, char *addr, size_t size)
+{
+    addr[0] = 0;
+    for (int h = 0; in->m && h < in->m->nheaders; h++) {
+        if (strcasecmp(in->m->headers[h].name, "Authentication-Results") != 0)
+            continue;
+        struct authres ar;
+        if (strstr(in->m->headers[h].value, "=?") != NULL ||
+            authres_parse(in->m->headers[h].value, &ar) < 0 ||
+            !in_list(ar.authserv_id, in->trusted_ids))
+            continue;
+        for (int i = 0; i < ar.n; i++)
+            if (ar.r[i].smtp_remote_ip[0]) {
+                snprintf(addr, size, "%s", ar.r[i].smtp_remote_ip);
+                return;
+            }
+    }
+}
+
+/*
+ * network_passes - the client inside the rule's networks: the address
+ * XFORWARD gave, or without one what a trusted header field reports
+ */
+static int
+network_passes(const struct trust_input *in)
+{
+    char addr[64];
+    if (in->client_addr && in->client_addr[0])
+        return trust_cidr_match(in->client_addr, in->networks);
+    header_client(in, addr, sizeof(addr));
+    return addr[0] && trust_cidr_match(addr, in->networks);
+}
+
+/* trust_check_envelope - what can be decided before the message */
+enum trust_verdict
+trust_check_envelope(const struct trust_input *in, const char *sasl_login, const char **method_r)
+{
+    if (in->auth & SENDER_AUTH_ADDRESS) {
+        *method_r = "address";
+        return TRUST_PASS;
+    }
+    if ((in->auth & SENDER_AUTH_NETWORK) && in->client_addr && in->client_addr[0] &&
+        trust_cidr_match(in->client_addr, in->networks)) {
+        *method_r = "network";
+        return TRUST_PASS;
+    }
+    if ((in->auth & SENDER_AUTH_SASL) && sasl_login && sasl_login[0]) {
+        *method_r = "sasl";
+        return TRUST_PASS;
+    }
+    if (in->auth & (SENDER_AUTH_DKIM | SENDER_AUTH_SPF | SENDER_AUTH_DMARC | SENDER_AUTH_TOKEN)) {
+        *method_r = "later";
+        return TRUST_LATER;
+    }
+    return TRUST_FAIL;
+}
+
 /* trust_check - any of the rule's methods */
 int
 trust_check(const struct trust_input *in, const char **method_r)
@@ -213,8 +276,7 @@ trust_check(const struct trust_input *in, const char **method_r)
         *method_r = "address";
         return 1;
     }
-    if ((in->auth & SENDER_AUTH_NETWORK) && in->client_addr && in->client_addr[0] &&
-        trust_cidr_match(in->client_addr, in->networks)) {
+    if ((in->auth & SENDER_AUTH_NETWORK) && network_passes(in)) {
         *method_r = "network";
         return 1;
     }

@@ -9,7 +9,7 @@ struct trust_input {
     const char *networks;    /* the rule's CIDR list, NULL for none */
     const char *token;       /* the rule's token, NULL for none */
     const char *mail_from;   /* the envelope sender */
-    const char *client_addr; /* from XFORWARD, "" when unknown */
+    const char *client_addr; /* from XFORWARD, "" when unknown: then a trusted smtp.remote-ip */
     const char *trusted_ids; /* authserv-ids whose Authentication-Results count */
     const struct mime_text *m;
 };
@@ -25,6 +25,23 @@ struct trust_input {
  * first word of the subject ("token=SECRET"); an empty token never passes.
  */
 int trust_check(const struct trust_input *in, const char **method_r);
+
+/* What the SMTP dialogue alone can say about a rule's authentication. */
+enum trust_verdict {
+    TRUST_FAIL = 0,  /* no method of the rule can pass */
+    TRUST_PASS = 1,  /* one passed: its name in *method_r */
+    TRUST_LATER = 2, /* only the message can tell (dkim, spf, dmarc, token) */
+};
+
+/*
+ * trust_check_envelope - the rule's methods that the SMTP dialogue decides,
+ * before the message is there (smsgate-milter at RCPT): address; network
+ * with in->client_addr; sasl with sasl_login (the SASL login, "" or NULL
+ * for none). A rule that also accepts a method only the message can show
+ * is never refused here: smsgate-lmtpd decides it. in->m is not used.
+ */
+enum trust_verdict trust_check_envelope(const struct trust_input *in, const char *sasl_login,
+                                        const char **method_r);
 
 /*
  * trust_cidr_match - is addr inside one of the comma/space separated blocks?

@@ -11,10 +11,11 @@
  */
 #include "config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -40,6 +41,18 @@ check_conf(const struct conf *conf, char **error_r)
     return rc;
 }
 
+/* socket_mode - lmtp_socket_mode as a mode, or exit 78 */
+static mode_t
+socket_mode(const struct conf *conf)
+{
+    char *end;
+    unsigned long mode = strtoul(conf->lmtp_socket_mode, &end, 8);
+    if (*conf->lmtp_socket_mode == 0 || *end != 0 || mode > 0777)
+        msg_fatal(78, "lmtp_socket_mode = %s: expected an octal mode such as 0660",
+                  conf->lmtp_socket_mode);
+    return (mode_t)mode;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -56,6 +69,9 @@ main(int argc, char **argv)
         msg_fatal(78, "user \"%s\" does not exist (set user = in smsgate.conf)", conf->user);
     if (strncmp(conf->lmtp_listen, "unix:/", 6) != 0 && strncmp(conf->lmtp_listen, "inet:", 5) != 0)
         msg_fatal(78, "lmtp_listen = %s: expected unix:/path or inet:host:port", conf->lmtp_listen);
+    mode_t mode = socket_mode(conf);
+    if (*conf->lmtp_socket_group && getgrnam(conf->lmtp_socket_group) == NULL)
+        msg_fatal(78, "lmtp_socket_group = %s: no such group", conf->lmtp_socket_group);
     if (check) {
         printf("smsgate-lmtpd: configuration %s is valid\n",
                conf->path ? conf->path : "(built-in defaults)");
@@ -64,7 +80,8 @@ main(int argc, char **argv)
     }
 
     struct server s = {0};
-    s.listen_fd = daemon_listen(conf->lmtp_listen, 128, &s.is_unix, &error);
+    s.listen_fd = daemon_listen(conf->lmtp_listen, 128, mode, conf->lmtp_socket_group, &s.is_unix,
+                                &error);
     if (s.listen_fd < 0)
         msg_fatal(71, "lmtp_listen: %s", error);
     /* the pid file is written while we may still be root, like Postfix's */

@@ -99,6 +99,55 @@ is_(ctl_json("sms", "show", ids[0])["reservation"], "pending", "... the reservat
 d.stop()
 ctl("account", "set", "acme", "--charge-on", "accept")
 
+# --- failover: a transient failure moves the SMS on to the next carrier ------------------
+DOWN = ("[carrier down]\ndriver = kannel\nurl = http://127.0.0.1:1/cgi-bin/sendsms\nusername = u\npassword = p\npriority = 1\n"
+        "timeout = 2\n\n" + FILE.replace("path =", "priority = 5\npath ="))
+ids = queue("Failover.", ["0412345607@sms.acme.test"])
+posted = ctl_json("balance", "acme-sales")["posted"]
+d = Dispatchd("failover", DOWN).start()
+is_(wait_until("SELECT status || ' ' || carrier || ' ' || attempts FROM sms WHERE id = %s" % ids[0],
+               "submitted file 1"), "submitted file 1",
+    "carrier down refuses the connection: the SMS goes to the next carrier, in the same attempt")
+like(d.logtext(), r"sms=%s to=\+61412345607 carrier=down status=failover next=file" % ids[0],
+     "... the log says so")
+is_(str(sum(1 for l in lines() if str(l["id"]) == ids[0])), "1", "... the file carrier has it once")
+is_(round(float(ctl_json("balance", "acme-sales")["posted"]), 3), round(float(posted) - 0.058, 3),
+    "... charged once")
+d.stop()
+
+# --- max_rate: no more SMS per second than the carrier takes, and no attempt counted ------
+ids = queue("Paced.", ["0414%06d@sms.acme.test" % i for i in range(15)])
+d = Dispatchd("paced", FILE.replace("path =", "max_rate = 5\npath =")).start()
+is_(wait_until("SELECT count(*) FROM sms WHERE status = 'submitted' AND id IN (%s)" % ",".join(ids), "15"),
+    "15", "15 SMS through a carrier with max_rate = 5")
+span = float(sql("SELECT extract(epoch FROM max(submitted_at) - min(submitted_at)) FROM sms WHERE id IN (%s)"
+                 % ",".join(ids)))
+ok(span >= 1.5, "... taking at least two seconds (5 now, 5 a second later, 5 after that): %.2f s" % span)
+is_(sql("SELECT string_agg(DISTINCT attempts::text, ',') FROM sms WHERE id IN (%s)" % ",".join(ids)), "1",
+    "... each in one attempt: waiting for its turn is not a failed attempt")
+d.stop()
+
+# --- one SMS whose settlement fails holds back no other ----------------------------------
+ids = queue("Batch.", ["0412345608@sms.acme.test", "0412345609@sms.acme.test", "0412345610@sms.acme.test"])
+sql("CREATE FUNCTION fail_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF NEW.sms_id = %s AND NEW.status = 'submitted' THEN RAISE EXCEPTION 'disk on fire'; END IF; "
+    "RETURN NEW; END $$; CREATE TRIGGER fail_one BEFORE INSERT ON sms_event FOR EACH ROW "
+    "EXECUTE FUNCTION fail_one()" % ids[1])
+d = Dispatchd("one", FILE).start()
+is_(wait_until("SELECT string_agg(status, ',' ORDER BY id) FROM sms WHERE id IN (%s)" % ",".join(ids),
+               "submitted,sending,submitted"), "submitted,sending,submitted",
+    "the batch cannot be recorded at once: the other two are recorded alone")
+like(d.logtext(), r"batch of \d+ not recorded at once \(.*disk on fire", "... the log says why")
+like(d.logtext(), r"sms=%s status=accepted not recorded \(.*disk on fire.*\): it stays sending" % ids[1],
+     "... and which SMS waits for its lease to end")
+d.stop()
+sql("DROP TRIGGER fail_one ON sms_event; DROP FUNCTION fail_one()")
+sql("UPDATE sms SET lease_until = now() WHERE id = %s" % ids[1])
+d = Dispatchd("one", FILE).start()
+is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[1], "submitted"), "submitted",
+    "once its lease ends it is claimed again (the documented duplicate window)")
+d.stop()
+
 # --- two dispatchers, 200 SMS: each handed over exactly once --------------------------
 before = len(lines())
 ctl("transfer", "acme", "acme-sales", "20")

@@ -30,6 +30,10 @@
 #   - smsgate-dispatchd -n accepts conf/smsgate.conf, also with every key
 #     switched on, and the carrier example of smsgate.conf(5), and refuses
 #     an unknown key with exit 78;
+#   - smsgate-milter(8) documents its options, the keys it reads, its
+#     replies (src/milter/*.c and intake_check()'s), its "action=" log
+#     lines and exit codes; smsgate-milter -n accepts the sample and
+#     refuses an unknown key;
 #   - every page has the sections of STYLE.md point 9 and groff finds
 #     nothing to warn about.
 #
@@ -452,7 +456,79 @@ else
     not_ok "smsgate-httpd is built (SMSGATE_HTTPD=$httpd)"
 fi
 
-for page in "$man8" "$man8l" "$man8d" "$man8h" "$man5" "$man7"; do
+# --- smsgate-milter(8) -----------------------------------------------------------
+# its options; the keys it reads (conf->key in src/milter/*.c, and those
+# intake_check() reads for it); every reply "NNN N.N.N" of
+# src/milter/*.c and the RCPT replies of intake_check(); its "action="
+# log lines; its exit codes
+man8m=$srcdir/man/smsgate-milter.8
+milter=${SMSGATE_MILTER:-${top_builddir:-.}/src/milter/smsgate-milter}
+milter_main=$srcdir/src/milter/milter_main.c
+milter_opts=$(prog_opts "$milter_main")
+milter_keys=$({
+    cat "$srcdir"/src/milter/*.c | grep -o 'conf->[a-z_]*' | sed 's/^conf->//'
+    printf '%s\n' authserv_id trusted_authserv_ids insufficient_credit
+} | sort -u | grep -Fx "$conf_names")
+milter_replies=$({
+    cat "$srcdir"/src/milter/*.c
+    sed -n '/^intake_rcpt(/,/^}/p;/^decide(/,/^}/p;/^refusal_reply(/,/^}/p' "$srcdir/src/lib/intake.c"
+    grep -E '^#define (TEMPFAIL|TOO_LONG)' "$srcdir/src/lib/intake.c"
+} | grep -oE '"[0-9]{3} [0-9]\.[0-9]{1,3}\.[0-9]{1,3}' | tr -d '"' | sort -u)
+milter_exits=$({
+    cat "$milter_main"
+    sed -n '/^daemon_options(/,/^}/p' "$srcdir/src/lib/daemon.c"
+} | grep -oE '(msg_fatal|[^_]exit)\([0-9]+|MI_SUCCESS \? 0 : [0-9]+' | sed 's/.*[( ]//' | sort -un)
+milter_actions=$(grep -ohE 'action=[a-z]+' "$srcdir"/src/milter/*.c | sort -u)
+for what in milter_opts milter_keys milter_replies milter_exits milter_actions; do
+    eval "list=\$$what"
+    check "the code's $what can be read ($(printf '%s\n' "$list" | wc -l | tr -d ' ') found)" \
+        test -n "$list"
+done
+for opt in $milter_opts; do
+    check "smsgate-milter(8) OPTIONS documents -$opt" opt_term "$man8m" "$opt"
+done
+milter_conf=$(sed -n '/^\.SH CONFIGURATION/,/^\.SH /p' "$man8m")
+for key in $milter_keys; do
+    check "smsgate-milter(8) CONFIGURATION names key $key" has "$milter_conf" "$key"
+done
+while read -r code; do
+    [ -n "$code" ] || continue
+    check "smsgate-milter(8) documents reply $code" grep -qF -- "$code" "$man8m"
+done <<EOF
+$milter_replies
+EOF
+for action in $milter_actions; do
+    check "smsgate-milter(8) documents the log line $action" grep -qF -- "$action" "$man8m"
+done
+exit_section=$(sed -n '/^\.SH "\{0,1\}EXIT STATUS/,/^\.SH /p' "$man8m")
+for code in $milter_exits; do
+    check "smsgate-milter(8) EXIT STATUS documents $code" \
+        eval 'printf "%s\n" "$exit_section" | grep -Eq "^\.B $code\$"'
+done
+if [ -x "$milter" ]; then
+    "$milter" -n -c "$sample" >"$tmp/out" 2>&1
+    rc=$?
+    check "smsgate-milter -n -c conf/smsgate.conf exits 0 (exit $rc)" test "$rc" -eq 0
+    [ "$rc" -eq 0 ] || diag "$(cat "$tmp/out")"
+    sed 's/^#\([a-z_][a-z0-9_]* =\)/\1/' "$sample" >"$tmp/all.conf"
+    "$milter" -n -c "$tmp/all.conf" >"$tmp/out" 2>&1
+    rc=$?
+    check "smsgate-milter -n accepts conf/smsgate.conf with every key switched on (exit $rc)" \
+        test "$rc" -eq 0
+    [ "$rc" -eq 0 ] || diag "$(cat "$tmp/out")"
+    printf 'no_such_key = 1\n' >"$tmp/bad.conf"
+    "$milter" -n -c "$tmp/bad.conf" >/dev/null 2>&1
+    rc=$?
+    check "smsgate-milter -n refuses an unknown key with exit 78" test "$rc" -eq 78
+    printf 'milter_listen = /no/scheme.sock\n' >"$tmp/bad.conf"
+    "$milter" -n -c "$tmp/bad.conf" >/dev/null 2>&1
+    rc=$?
+    check "smsgate-milter -n refuses a milter_listen without a scheme with exit 78" test "$rc" -eq 78
+else
+    not_ok "smsgate-milter is built (SMSGATE_MILTER=$milter)"
+fi
+
+for page in "$man8" "$man8l" "$man8d" "$man8h" "$man8m" "$man5" "$man7"; do
     name=$(basename "$page")
     missing=
     for section in NAME SYNOPSIS DESCRIPTION OPTIONS CONFIGURATION SECURITY FILES "EXIT STATUS" "SEE ALSO"; do

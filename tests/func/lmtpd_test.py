@@ -219,6 +219,21 @@ try:
 except (OSError, EOFError) as e:
     ok(False, "the idle client is told 421 (%s)" % e)
 
+# --- who may connect: lmtp_socket_mode and lmtp_socket_group ----------------------
+import grp
+import stat
+import subprocess
+from harness import LMTPD
+g = Lmtpd("lmtp_socket_mode = 0660\nlmtp_socket_group = %s\n" % grp.getgrgid(os.getgid()).gr_name).start()
+st = os.stat(g.sock)
+is_((oct(stat.S_IMODE(st.st_mode)), st.st_gid), ("0o660", os.getgid()),
+    "lmtp_socket_mode = 0660, lmtp_socket_group: the socket has that mode and group")
+g.stop()
+for bad, why in (("lmtp_socket_mode = 0999\n", "lmtp_socket_mode = 0999: expected an octal mode"),
+                 ("lmtp_socket_group = no-such-group-x\n", "lmtp_socket_group = no-such-group-x: no such group")):
+    p = subprocess.run([LMTPD, "-n", "-c", Lmtpd(bad).conf], capture_output=True, text=True)
+    is_((p.returncode, why in p.stderr), (78, True), "-n refuses %s" % bad.strip())
+
 check = ctl("ledger", "check", check=False)
 is_(check.returncode, 0, "ledger check passes after all of it")
 if check.returncode:

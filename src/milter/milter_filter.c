@@ -1,0 +1,446 @@
+/*
+ * milter_filter.c - the callbacks: state per connection and per message
+ *
+ * The callbacks are thin: the verdict on a recipient is intake_check(),
+ * the code smsgate-lmtpd decides with, and the text's length is
+ * intake_length(). What is kept here is state: a struct conn per SMTP
+ * connection (its configuration snapshot, the client's address), holding
+ * one message at a time, which MAIL, the end of a message, an abort and
+ * the close all reset. A callback finds no state when libmilter calls it
+ * out of the usual order (close alone, when the MTA went away before
+ * connect was done; MAIL without connect from a test client) and copes.
+ *
+ * Only a fast, bounded database read runs inside a callback (at RCPT,
+ * under db_statement_timeout); a database failure is a TEMPFAIL with
+ * 451 4.3.0, never an accept. Nothing is written to the database: the
+ * milter refuses early and stamps what only SMTP knows; smsgate-lmtpd
+ * decides and commits after DATA.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "authres.h"
+#include "milter.h"
+#include "mime.h"
+#include "msg.h"
+#include "xalloc.h"
+
+#define AR_NAME "Authentication-Results"
+#define TEMPFAIL "451 4.3.0 temporary failure, please try again later"
+
+struct milter milter;
+
+/* One accepted recipient and the sender rule it was accepted under. */
+struct rcpt {
+    char *addr;
+    struct intake_rule *rule;
+};
+
+/* One message (MAIL to the end of the message). */
+struct message {
+    char *mail_from; /* NULL before MAIL */
+    char *login;     /* the SASL login, "" none */
+    char queue_id[64];
+    struct rcpt *rcpts;
+    int nrcpt;
+    int ar_seen; /* Authentication-Results fields so far */
+    int *forged; /* indexes (from 1) of those that claim our authserv-id */
+    int nforged;
+    char *data; /* header and body as received, up to mime_scan_limit */
+    size_t len, size;
+};
+
+/* One SMTP connection. */
+struct conn {
+    struct conf_ref *cr;
+    char client_addr[64]; /* "" unknown (a local submission) */
+    char authserv_id[256];
+    struct message m;
+    long long mails;
+};
+
+/* message_reset - forget the message; safe on a zeroed one and twice */
+static void
+message_reset(struct message *m)
+{
+    xfree(m->mail_from);
+    xfree(m->login);
+    for (int i = 0; i < m->nrcpt; i++) {
+        xfree(m->rcpts[i].addr);
+        intake_rule_free(m->rcpts[i].rule);
+    }
+    xfree(m->rcpts);
+    xfree(m->forged);
+    xfree(m->data);
+    memset(m, 0, sizeof(*m));
+}
+
+/* conn_get - the connection's state, made on first use */
+static struct conn *
+conn_get(SMFICTX *ctx)
+{
+    struct conn *c = milter.smfi->getpriv(ctx);
+    if (c != NULL)
+        return c;
+    c = xcalloc(1, sizeof(*c));
+    c->cr = shared_conf_get(&milter.sh);
+    const char *id = c->cr->conf->authserv_id;
+    snprintf(c->authserv_id, sizeof(c->authserv_id), "%s", *id ? id : milter.hostname);
+    pthread_mutex_lock(&milter.sh.lock);
+    milter.active++;
+    pthread_mutex_unlock(&milter.sh.lock);
+    milter.smfi->setpriv(ctx, c);
+    return c;
+}
+
+/* symval - a macro's value, "" when the MTA did not send it */
+static const char *
+symval(SMFICTX *ctx, const char *name)
+{
+    const char *v = milter.smfi->getsymval(ctx, (char *)name);
+    return v ? v : "";
+}
+
+/* strip - an address without its angle brackets, fresh memory */
+static char *
+strip(const char *addr)
+{
+    size_t len = strlen(addr);
+    if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>')
+        return xstrndup(addr + 1, len - 2);
+    return xstrdup(addr);
+}
+
+/*
+ * set_reply - hand "550 5.1.2 text" to libmilter as its three parts. The
+ * text is a format string to sendmail: '%' is doubled; CR and LF would
+ * make the call fail and become blanks.
+ */
+static void
+set_reply(SMFICTX *ctx, const char *reply)
+{
+    char rcode[4], xcode[16] = "", *text = xmalloc(2 * strlen(reply) + 1), *o = text;
+    snprintf(rcode, sizeof(rcode), "%.3s", reply);
+    const char *p = reply + strlen(rcode);
+    p += strspn(p, " ");
+    size_t xl = strspn(p, "0123456789.");
+    if (xl > 0 && xl < sizeof(xcode) && (p[xl] == ' ' || p[xl] == 0)) {
+        memcpy(xcode, p, xl);
+        xcode[xl] = 0;
+        p += xl + strspn(p + xl, " ");
+    }
+    for (; *p; p++) {
+        *o++ = (*p == '\r' || *p == '\n') ? ' ' : *p;
+        if (*p == '%')
+            *o++ = '%';
+    }
+    *o = 0;
+    milter.smfi->setreply(ctx, rcode, *xcode ? xcode : NULL, text);
+    xfree(text);
+}
+
+/* keep - message bytes for finding the text; past mime_scan_limit only counted */
+static void
+keep(struct conn *c, const char *p, size_t n)
+{
+    struct message *m = &c->m;
+    size_t limit = (size_t)c->cr->conf->mime_scan_limit;
+    if (m->len >= limit)
+        return;
+    if (n > limit - m->len)
+        n = limit - m->len;
+    if (m->len + n + 1 > m->size) {
+        m->size = 2 * (m->len + n + 1);
+        if (m->size > limit + 1)
+            m->size = limit + 1;
+        m->data = xrealloc(m->data, m->size);
+    }
+    memcpy(m->data + m->len, p, n);
+    m->len += n;
+    m->data[m->len] = 0;
+}
+
+/* milter_check_db - the verdict with a pooled connection */
+int
+milter_check_db(struct conf_ref *cr, const struct intake_env *e, const char *rcpt,
+                struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX])
+{
+    *rule_r = NULL;
+    struct db *db = shared_db_get(&milter.sh, cr);
+    if (db == NULL) {
+        snprintf(reply, INTAKE_REPLY_MAX,
+                 "451 4.3.0 <%s>: temporary failure, please try again later", rcpt);
+        return 451;
+    }
+    int code = intake_check(db, e, rcpt, rule_r, reply);
+    shared_db_put(&milter.sh, cr, db);
+    return code;
+}
+
+/* milter_connect - a new SMTP client */
+sfsistat
+milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+    struct conn *c = conn_get(ctx);
+    char *a = c->client_addr;
+    if (sa != NULL && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, a, sizeof(c->client_addr));
+    else if (sa != NULL && sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof(c->client_addr));
+        /* an IPv4 client of an IPv6 listener is the IPv4 address it is */
+        if (strncmp(a, "::ffff:", 7) == 0 && strchr(a + 7, '.'))
+            memmove(a, a + 7, strlen(a + 7) + 1);
+    }
+    msg_debug("client=%s[%s] connect", hostname ? hostname : "unknown", *a ? a : "unknown");
+    return SMFIS_CONTINUE;
+}
+
+/* milter_helo - nothing to decide */
+sfsistat
+milter_helo(SMFICTX *ctx, char *helo)
+{
+    conn_get(ctx);
+    return SMFIS_CONTINUE;
+}
+
+/* milter_envfrom - a new message: whatever the last one left is forgotten */
+sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = conn_get(ctx);
+    message_reset(&c->m);
+    c->m.mail_from = strip(argv[0] ? argv[0] : "");
+    c->m.login = xstrdup(symval(ctx, "{auth_authen}"));
+    snprintf(c->m.queue_id, sizeof(c->m.queue_id), "%s", symval(ctx, "i"));
+    return SMFIS_CONTINUE;
+}
+
+/* milter_envrcpt - the verdict that needs no text */
+sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = conn_get(ctx);
+    struct message *m = &c->m;
+    const struct conf *conf = c->cr->conf;
+    char reply[INTAKE_REPLY_MAX];
+    char *rcpt = strip(argv[0] ? argv[0] : "");
+    struct intake_env e = {m->mail_from ? m->mail_from : "", c->client_addr,
+                           m->login ? m->login : "", conf,
+                           strcmp(conf->milter_check_credit, "on") == 0};
+    struct intake_rule *rule = NULL;
+    int code = milter.check(c->cr, &e, rcpt, &rule, reply);
+    const char *qid = *m->queue_id ? m->queue_id : "-";
+    if (code != 250) {
+        msg_info("queue_id=%s from=<%s> to=<%s> client=%s action=refuse reply=\"%s\"", qid,
+                 e.mail_from, rcpt, *c->client_addr ? c->client_addr : "-", reply);
+        set_reply(ctx, reply);
+        xfree(rcpt);
+        return code >= 500 ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+    }
+    msg_debug("queue_id=%s from=<%s> to=<%s> action=accept reply=\"%s\"", qid, e.mail_from, rcpt,
+              reply);
+    m->rcpts = xrealloc(m->rcpts, (size_t)(m->nrcpt + 1) * sizeof(*m->rcpts));
+    m->rcpts[m->nrcpt].addr = rcpt;
+    m->rcpts[m->nrcpt++].rule = rule;
+    return SMFIS_CONTINUE;
+}
+
+/* milter_header - keep it; note the Authentication-Results that claim to be ours */
+sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct conn *c = conn_get(ctx);
+    struct message *m = &c->m;
+    if (strcasecmp(name, AR_NAME) == 0) {
+        m->ar_seen++;
+        if (authres_id_is(value, c->authserv_id)) {
+            m->forged = xrealloc(m->forged, (size_t)(m->nforged + 1) * sizeof(*m->forged));
+            m->forged[m->nforged++] = m->ar_seen;
+        }
+    }
+    keep(c, name, strlen(name));
+    keep(c, ": ", 2);
+    keep(c, value, strlen(value));
+    keep(c, "\r\n", 2);
+    return SMFIS_CONTINUE;
+}
+
+/* milter_eoh - the blank line between header and body */
+sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+    keep(conn_get(ctx), "\r\n", 2);
+    return SMFIS_CONTINUE;
+}
+
+/* milter_body - a chunk of the body */
+sfsistat
+milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    keep(conn_get(ctx), (const char *)chunk, len);
+    return SMFIS_CONTINUE;
+}
+
+/*
+ * too_long - with milter_check_length on: the first recipient whose rule
+ * refuses a text over its limit, and this one is; 0 when none (also when
+ * the message cannot be parsed: smsgate-lmtpd refuses that itself).
+ */
+static int
+too_long(struct conn *c, char reply[INTAKE_REPLY_MAX], int *parts_r)
+{
+    struct message *m = &c->m;
+    const struct conf *conf = c->cr->conf;
+    int code = 0, any = 0;
+    for (int i = 0; i < m->nrcpt; i++)
+        any |= m->rcpts[i].rule != NULL;
+    if (!any || strcmp(conf->milter_check_length, "on") != 0)
+        return 0;
+    struct mime_text mt = {0};
+    struct mime_limits lim = {conf->mime_depth_limit};
+    char *error = NULL;
+    if (mime_parse(m->data ? m->data : "", m->len, &lim, &mt, &error) < 0) {
+        xfree(error);
+        return 0;
+    }
+    for (int i = 0; i < m->nrcpt && code == 0; i++)
+        if (m->rcpts[i].rule)
+            code = intake_length(m->rcpts[i].rule, &mt, m->rcpts[i].addr, parts_r, reply);
+    mime_text_free(&mt);
+    return code;
+}
+
+/* milter_eom - refuse a text over the limit, or stamp the message */
+sfsistat
+milter_eom(SMFICTX *ctx)
+{
+    struct conn *c = conn_get(ctx);
+    struct message *m = &c->m;
+    char reply[INTAKE_REPLY_MAX];
+    const char *qid = *m->queue_id ? m->queue_id : "-";
+    const char *from = m->mail_from ? m->mail_from : "";
+    sfsistat rc = SMFIS_CONTINUE;
+    int parts = 0;
+
+    if (too_long(c, reply, &parts) != 0) {
+        msg_info("queue_id=%s from=<%s> action=refuse parts=%d reply=\"%s\"", qid, from, parts,
+                 reply);
+        set_reply(ctx, reply);
+        rc = SMFIS_REJECT;
+        goto done;
+    }
+    /* forged copies of ours, from the last so that the indexes before it stay */
+    for (int i = m->nforged - 1; i >= 0; i--)
+        if (milter.smfi->chgheader(ctx, AR_NAME, m->forged[i], NULL) != MI_SUCCESS) {
+            msg_warn("queue_id=%s cannot remove a forged " AR_NAME, qid);
+            set_reply(ctx, TEMPFAIL);
+            rc = SMFIS_TEMPFAIL;
+            goto done;
+        }
+    char *value = milter_authres(c->authserv_id, m->login ? m->login : "", c->client_addr);
+    int added = milter.smfi->insheader(ctx, 0, AR_NAME, value) == MI_SUCCESS;
+    xfree(value);
+    if (!added) {
+        msg_warn("queue_id=%s cannot add " AR_NAME, qid);
+        set_reply(ctx, TEMPFAIL);
+        rc = SMFIS_TEMPFAIL;
+        goto done;
+    }
+    msg_info("queue_id=%s from=<%s> action=stamp auth=%s client=%s removed=%d", qid, from,
+             m->login && *m->login ? m->login : "-", *c->client_addr ? c->client_addr : "-",
+             m->nforged);
+    c->mails++;
+done:
+    message_reset(m);
+    return rc;
+}
+
+/* milter_abort - the MTA gave the message up (RSET, a refusal elsewhere, a lost client) */
+sfsistat
+milter_abort(SMFICTX *ctx)
+{
+    struct conn *c = milter.smfi->getpriv(ctx);
+    if (c != NULL)
+        message_reset(&c->m);
+    return SMFIS_CONTINUE;
+}
+
+/* milter_close - the end of the connection, whatever came before */
+sfsistat
+milter_close(SMFICTX *ctx)
+{
+    struct conn *c = milter.smfi->getpriv(ctx);
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    milter.smfi->setpriv(ctx, NULL);
+    msg_debug("client=%s disconnect mails=%lld", *c->client_addr ? c->client_addr : "unknown",
+              c->mails);
+    message_reset(&c->m);
+    shared_conf_put(&milter.sh, c->cr);
+    xfree(c);
+    pthread_mutex_lock(&milter.sh.lock);
+    milter.active--;
+    pthread_mutex_unlock(&milter.sh.lock);
+    return SMFIS_CONTINUE;
+}
+
+/*
+ * put_value - a property value as RFC 8601 allows it: as it is when it is
+ * a plain token (an address too), else quoted; control characters, which
+ * no header may carry, are dropped
+ */
+static void
+put_value(char *out, size_t size, const char *v)
+{
+    size_t n = strlen(out);
+    int plain = *v != 0;
+    for (const char *p = v; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+@", *p))
+            plain = 0;
+    if (plain) {
+        snprintf(out + n, size - n, "%s", v);
+        return;
+    }
+    if (n + 3 >= size)
+        return;
+    out[n++] = '"';
+    for (const char *p = v; *p && n + 3 < size; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            continue;
+        if (*p == '"' || *p == '\\')
+            out[n++] = '\\';
+        out[n++] = *p;
+    }
+    out[n++] = '"';
+    out[n] = 0;
+}
+
+/* milter_authres - our Authentication-Results value */
+char *
+milter_authres(const char *authserv_id, const char *login, const char *client_addr)
+{
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s;", authserv_id);
+    if (*login == 0 && *client_addr == 0) {
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " none");
+        return xstrdup(buf);
+    }
+    if (*login) {
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " auth=pass smtp.auth=");
+        put_value(buf, sizeof(buf), login);
+    } else {
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " auth=none");
+    }
+    if (*client_addr) {
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " smtp.remote-ip=");
+        put_value(buf, sizeof(buf), client_addr);
+    }
+    return xstrdup(buf);
+}
