@@ -1,14 +1,19 @@
 -- 006_settle_batch.sql - a dispatcher's whole batch settled in one transaction
 --
--- One commit per SMS made the disk's flush rate the dispatcher's limit. A
--- batch in one transaction must not deadlock with intake, receipts,
--- transfers or another dispatcher, and one SMS's trouble must not undo the
--- others. So every row the batch will write is locked up front in the one
--- order every other writer follows: SMS rows (by id), then spend rows, then
--- ledger rows, each deepest account first (intake locks spend rows from the
--- sender upward, then the payer's ledger row; posts lock ledger rows from
--- the payer upward; transfers lock the child before its parent). Then each
--- SMS is settled by sg_sms_settle inside its own subtransaction.
+-- One commit and one PL/pgSQL call per SMS made settlement the dispatcher's
+-- limit. A batch in one transaction must not deadlock with intake, receipts,
+-- transfers or another dispatcher. So every row the batch will write is
+-- locked up front in the one order every other writer follows: SMS rows (by
+-- id), then spend rows, then ledger rows, each deepest account first (intake
+-- locks spend rows from the sender upward, then the payer's ledger row;
+-- posts lock ledger rows from the payer upward; transfers lock the child
+-- before its parent). Then the whole batch is written set-based, a statement
+-- per kind of row. Any error undoes the batch; the dispatcher then settles
+-- each SMS alone with sg_sms_settle, so one SMS's trouble holds back no other.
+
+-- An SMS accepted by a carrier whose reservation waits for its delivery
+-- receipt (the universe charges on delivery); see 007_receipts.sql.
+ALTER TABLE sms ADD COLUMN awaiting_receipt boolean NOT NULL DEFAULT false;
 
 -- sg_account_depth - how far below the root an account is (the root is 0)
 CREATE FUNCTION sg_account_depth(p_account bigint) RETURNS integer
@@ -111,9 +116,12 @@ BEGIN
                      carrier = coalesce(i.carrier, s.carrier),
                      carrier_ref = coalesce(i.ref, s.carrier_ref),
                      submitted_at = CASE WHEN i.outcome = 'accepted' THEN now() END,
-                     lease_until = NULL
-      FROM pg_temp.settle_in i
-     WHERE s.id = i.id AND i.outcome IN ('accepted', 'rejected', 'expired');
+                     lease_until = NULL,
+                     awaiting_receipt = (i.outcome = 'accepted' AND u.charge_on = 'delivery')
+      FROM pg_temp.settle_in i, account u
+     WHERE s.id = i.id AND i.outcome IN ('accepted', 'rejected', 'expired')
+       AND u.id = s.universe_id;
+
     INSERT INTO sms_event (sms_id, status, detail)
     SELECT i.id, CASE i.outcome WHEN 'accepted' THEN 'submitted' ELSE i.outcome END, i.detail
       FROM pg_temp.settle_in i WHERE i.outcome IN ('accepted', 'rejected', 'expired')

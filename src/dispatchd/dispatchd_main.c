@@ -87,6 +87,15 @@ carriers_close(struct dispatcher *d)
     d->n = 0;
 }
 
+/* now_ms - a monotonic clock in milliseconds, for the debug log */
+static double
+now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 /* before - does carrier a come before b in the order carriers are tried? */
 static int
 before(const struct dispatcher *d, const struct carrier *a, const struct carrier *b)
@@ -184,8 +193,10 @@ defer(const struct conf *conf, struct claimed *s, long asked)
 {
     s->outcome = "deferred";
     s->wait = backoff(conf, s->attempts - 1);
+    if (asked > 86400) /* a day at most: a carrier's typo must not park SMS for years */
+        asked = 86400;
     if (asked > s->wait)
-        s->wait = asked > 86400 ? 86400 : asked;
+        s->wait = asked;
 }
 
 /*
@@ -287,7 +298,9 @@ batch(struct dispatcher *d, struct db *db)
 {
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", d->conf->dispatch_batch);
+    double t0 = now_ms();
     PGresult *res = DB_EXEC_STATIC(db, claim_sql, limit, DISPATCH_LEASE);
+    double t1 = now_ms();
     if (res == NULL) {
         msg_warn("claim failed: %s", db_error(db));
         return -1;
@@ -328,11 +341,41 @@ batch(struct dispatcher *d, struct db *db)
     durable(d, cl, n);
     /* settled even when stopping: a claimed SMS is either settled or requeued */
     qsort(cl, (size_t)n, sizeof(*cl), by_id);
+    double t2 = now_ms();
     if (n > 0)
         settler_put(d->settler, cl, n);
     else
         xfree(cl);
+    if (n > 0)
+        msg_debug("batch=%d claim=%.1fms handover=%.1fms waited=%.1fms", n, t1 - t0, t2 - t1,
+                  now_ms() - t2);
     return n;
+}
+
+static const char overdue_sql[] = "SELECT sg_receipt_overdue($1::int, $2, 1000)";
+
+/*
+ * overdue - charge on delivery: reservations whose receipt is later than
+ * receipt_wait are resolved as receipt_missing says; looked for once a
+ * minute (or every receipt_wait seconds when that is shorter).
+ */
+static void
+overdue(const struct conf *conf, struct db *db, time_t *last)
+{
+    time_t now = time(NULL);
+    int every = conf->receipt_wait < 60 ? conf->receipt_wait : 60;
+    if (conf->receipt_wait == 0 || now - *last < every)
+        return;
+    *last = now;
+    char wait[16];
+    snprintf(wait, sizeof(wait), "%d", conf->receipt_wait);
+    PGresult *r = DB_EXEC_STATIC(db, overdue_sql, wait, conf->receipt_missing);
+    if (r == NULL)
+        msg_warn("late receipts not looked for: %s", db_error(db));
+    else if (atoi(db_value(r, 0, 0)) > 0)
+        msg_warn("action=receipt-missing count=%s wait=%ds money=%s", db_value(r, 0, 0),
+                 conf->receipt_wait, strcmp(conf->receipt_missing, "post") == 0 ? "charged" : "refunded");
+    PQclear(r);
 }
 
 /* wait_for_work - a NOTIFY, a signal, or dispatch_poll seconds */
@@ -370,6 +413,7 @@ static void
 run(struct dispatcher *d, const char *conf_path)
 {
     struct db *db = NULL;
+    time_t swept = 0;
     while (!daemon_stop) {
         if (daemon_reload) {
             daemon_reload = 0;
@@ -411,6 +455,7 @@ run(struct dispatcher *d, const char *conf_path)
                 continue;
             }
         }
+        overdue(d->conf, db, &swept);
         int n = batch(d, db);
         if (n < 0 && !db_alive(db)) {
             db_close(db);
@@ -438,6 +483,16 @@ main(int argc, char **argv)
         msg_fatal(78, "%s", error);
     if (geteuid() == 0 && getpwnam(d.conf->user) == NULL)
         msg_fatal(78, "user \"%s\" does not exist (set user = in smsgate.conf)", d.conf->user);
+    /* -n opens what opening cannot harm (templates, headers); a file is only looked at */
+    for (int i = 0; check && i < d.n; i++) {
+        struct carrier *c = &d.carriers[i];
+        if (strcmp(c->cc->driver, "file") == 0)
+            continue;
+        if ((c->h = c->drv->open(c->cc, &error)) == NULL)
+            msg_fatal(78, "%s", error);
+        c->drv->close(c->h);
+        c->h = NULL;
+    }
     if (check) {
         printf("smsgate-dispatchd: configuration %s is valid (%d carrier%s)\n",
                d.conf->path ? d.conf->path : "(built-in defaults)", d.n, d.n == 1 ? "" : "s");

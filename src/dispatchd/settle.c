@@ -79,10 +79,10 @@ settle_one(struct db *db, struct claimed *s)
 }
 
 /*
- * settle - every outcome of a batch in one transaction (sg_sms_settle_batch:
- * rows locked up front in the platform's one order, a subtransaction per
- * SMS, so one SMS's trouble never undoes another's). When the batch cannot
- * be recorded at once, each SMS is settled alone.
+ * settle_batch - every outcome of a batch in one transaction
+ * (sg_sms_settle_batch: rows locked up front in the platform's one order,
+ * written set-based). When the batch cannot be recorded at once, each SMS
+ * is settled alone, so one SMS's trouble never holds back another's.
  */
 static void
 settle_batch(struct db *db, struct claimed *cl, int n)

@@ -96,6 +96,11 @@ const struct conf_key conf_keys[] = {
      "seconds before the first retry after a transient carrier failure", NULL},
     {"retry_max", CONF_INT, "3600", 1, 604800, F(retry_max),
      "longest wait between retries (the wait doubles from retry_min)", NULL},
+    {"receipt_wait", CONF_INT, "172800", 0, 31536000, F(receipt_wait),
+     "charge on delivery: seconds to wait for an accepted SMS's delivery receipt; 0 for ever",
+     NULL},
+    {"receipt_missing", CONF_STR, "void", 0, 0, F(receipt_missing),
+     "charge on delivery: what a receipt late by receipt_wait means for the money", "void|post"},
     {NULL, CONF_STR, NULL, 0, 0, 0, NULL, NULL},
 #undef F
 };

@@ -79,6 +79,8 @@ struct conf {
     int dispatch_batch;       /* SMS claimed per transaction */
     int dispatch_poll;        /* seconds between looks for due SMS without a NOTIFY */
     int retry_min, retry_max; /* seconds of back-off after a transient failure */
+    int receipt_wait;         /* seconds; 0: wait for ever */
+    char *receipt_missing;    /* void | post */
     struct carrier_conf
         *carriers; /* the [carrier NAME] sections; a built-in file carrier if none */
     int ncarriers;

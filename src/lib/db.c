@@ -8,8 +8,11 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +28,8 @@ struct db {
     int nprepared;
     char sqlstate[6];
     char error[512];
+    char detail[256]; /* the failure's DETAIL, "" none */
+    int cache_ttl;    /* db_exec_cacheable: seconds a result is reused, 0 never */
 };
 
 /* db_notice - drop server notices */
@@ -82,6 +87,7 @@ db_set_error(struct db *db, const char *sqlstate, const char *fmt, ...)
 {
     va_list ap;
     snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", sqlstate ? sqlstate : "");
+    db->detail[0] = 0;
     va_start(ap, fmt);
     vsnprintf(db->error, sizeof(db->error), fmt, ap);
     va_end(ap);
@@ -96,13 +102,16 @@ db_check(struct db *db, PGresult *res)
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         db->sqlstate[0] = 0;
         db->error[0] = 0;
+        db->detail[0] = 0;
         return res;
     }
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *d = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     if (m == NULL)
         m = PQerrorMessage(db->conn);
     db_set_error(db, state, "%.*s", (int)strcspn(m, "\n"), m);
+    snprintf(db->detail, sizeof(db->detail), "%.*s", d ? (int)strcspn(d, "\n") : 0, d ? d : "");
     msg_debug("db: sqlstate=%s error=\"%s\"", db->sqlstate, db->error);
     PQclear(res);
     return NULL;
@@ -135,6 +144,118 @@ db_exec_static(struct db *db, const char *sql, int nparams, const char *const *p
     }
     snprintf(name, sizeof(name), "p%d", i);
     return db_check(db, PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0));
+}
+
+/*
+ * The result cache of db_exec_cacheable(): one per process, shared by its
+ * threads (each reads a copy), keyed by the statement's address and its
+ * parameters. Small and bounded: when full, it is emptied.
+ */
+#define CACHE_BUCKETS 256
+#define CACHE_MAX 4096
+struct cache_entry {
+    struct cache_entry *next;
+    char *key;
+    time_t expires;
+    PGresult *res;
+};
+static struct cache_entry *cache[CACHE_BUCKETS];
+static int cache_n;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* cache_key - the statement and its parameters as one string */
+static char *
+cache_key(const char *sql, int nparams, const char *const *params, unsigned *hash_r)
+{
+    size_t len = 32;
+    for (int i = 0; i < nparams; i++)
+        len += (params[i] ? strlen(params[i]) : 0) + 24;
+    char *key = xmalloc(len), *o = key;
+    o += snprintf(o, 32, "%p", (const void *)sql);
+    /* each parameter after its length ("-" NULL): no two lists make the same key */
+    for (int i = 0; i < nparams; i++)
+        o += params[i]
+                 ? snprintf(o, len - (size_t)(o - key), " %zu:%s", strlen(params[i]), params[i])
+                 : snprintf(o, len - (size_t)(o - key), " -");
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    *hash_r = h % CACHE_BUCKETS;
+    return key;
+}
+
+/* cache_clear - empty the cache, under cache_lock */
+static void
+cache_clear(void)
+{
+    for (int b = 0; b < CACHE_BUCKETS; b++)
+        while (cache[b]) {
+            struct cache_entry *e = cache[b];
+            cache[b] = e->next;
+            PQclear(e->res);
+            xfree(e->key);
+            xfree(e);
+        }
+    cache_n = 0;
+}
+
+/* db_cache_ttl - let db_exec_cacheable() reuse results for ttl seconds (0: never) */
+void
+db_cache_ttl(struct db *db, int ttl)
+{
+    db->cache_ttl = ttl;
+}
+
+/* db_exec_cacheable - db_exec_static, or a copy of its result less than cache_ttl old */
+PGresult *
+db_exec_cacheable(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+    if (db->cache_ttl <= 0)
+        return db_exec_static(db, sql, nparams, params);
+    unsigned b;
+    char *key = cache_key(sql, nparams, params, &b);
+    time_t now = time(NULL);
+    PGresult *copy = NULL;
+    pthread_mutex_lock(&cache_lock);
+    for (struct cache_entry *e = cache[b]; e; e = e->next)
+        if (e->expires > now && strcmp(e->key, key) == 0) {
+            copy = PQcopyResult(e->res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+            break;
+        }
+    pthread_mutex_unlock(&cache_lock);
+    if (copy) {
+        xfree(key);
+        return copy;
+    }
+    PGresult *res = db_exec_static(db, sql, nparams, params);
+    PGresult *keep = res ? PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES) : NULL;
+    if (keep == NULL) {
+        xfree(key);
+        return res;
+    }
+    struct cache_entry *e = xcalloc(1, sizeof(*e));
+    e->key = key;
+    e->expires = now + db->cache_ttl;
+    e->res = keep;
+    pthread_mutex_lock(&cache_lock);
+    /* an expired entry for the same key is replaced */
+    for (struct cache_entry **pp = &cache[b]; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->key, key) == 0) {
+            struct cache_entry *old = *pp;
+            *pp = old->next;
+            PQclear(old->res);
+            xfree(old->key);
+            xfree(old);
+            cache_n--;
+            break;
+        }
+    if (cache_n >= CACHE_MAX)
+        cache_clear();
+    e->next = cache[b];
+    cache[b] = e;
+    cache_n++;
+    pthread_mutex_unlock(&cache_lock);
+    return res;
 }
 
 /* db_script - several statements, no parameters */
@@ -200,6 +321,13 @@ const char *
 db_error(const struct db *db)
 {
     return db->error[0] ? db->error : "no error";
+}
+
+/* db_error_detail - the DETAIL of the last failure, "" none */
+const char *
+db_error_detail(const struct db *db)
+{
+    return db->detail;
 }
 
 const char *

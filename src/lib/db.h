@@ -36,6 +36,18 @@ PGresult *db_exec_static(struct db *db, const char *sql, int nparams, const char
 #define DB_EXEC_STATIC(db, sql, ...)                                                               \
     db_exec_static((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
 
+/*
+ * db_exec_cacheable - db_exec_static, but on a connection given a TTL by
+ * db_cache_ttl() a successful result is kept, in one cache for the whole
+ * process, and handed out again (a copy: PQclear it) for ttl seconds to any
+ * thread running the same statement with the same parameters. For reads
+ * that may be that stale: never for anything that grants money.
+ */
+PGresult *db_exec_cacheable(struct db *db, const char *sql, int nparams, const char *const *params);
+#define DB_EXEC_CACHEABLE(db, sql, ...)                                                            \
+    db_exec_cacheable((db), (sql), DB_NARGS(__VA_ARGS__), (const char *[]){__VA_ARGS__})
+void db_cache_ttl(struct db *db, int ttl);
+
 /* db_command - run a statement whose rows do not matter; 0 or -1 */
 int db_command(struct db *db, const char *sql, int nparams, const char *const *params);
 #define DB_COMMAND(db, sql, ...)                                                                   \
@@ -59,6 +71,8 @@ PGconn *db_conn(struct db *db);
 int db_alive(const struct db *db);
 
 const char *db_error(const struct db *db);
+/* db_error_detail - the server's DETAIL for the last failure, "" none */
+const char *db_error_detail(const struct db *db);
 /* db_sqlstate - five characters, or "" when the failure had none */
 const char *db_sqlstate(const struct db *db);
 int db_transient(const struct db *db);

@@ -95,7 +95,7 @@ universe_of(struct db *db, const char *domain, char *handle, size_t hsize)
 {
     static const char sql[] = "SELECT d.account_id, a.handle FROM domain d"
                               " JOIN account a ON a.id = d.account_id WHERE d.name = $1";
-    PGresult *res = DB_EXEC_STATIC(db, sql, domain);
+    PGresult *res = DB_EXEC_CACHEABLE(db, sql, domain);
     if (res == NULL)
         return -1;
     long long id = PQntuples(res) ? db_int64(res, 0, 0) : 0;
@@ -115,7 +115,8 @@ intake_rcpt(struct db *db, const char *rcpt, long long *universe_r, char reply[I
         snprintf(reply, INTAKE_REPLY_MAX, "501 5.1.3 <%s>: bad recipient address", rcpt);
         return -1;
     }
-    long long u = *universe_r = universe_of(db, domain, handle, sizeof(handle));
+    long long u = *universe_r > 0 ? *universe_r
+                                  : (*universe_r = universe_of(db, domain, handle, sizeof(handle)));
     if (u < 0) {
         snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
         return -1;
@@ -158,7 +159,7 @@ rule_find(struct db *db, long long universe, const char *mail_from, struct intak
         " FROM sender_rule r JOIN account a ON a.id = r.account_id"
         " WHERE r.universe_id = $1 AND r.pattern IN ($2, $3)"
         " ORDER BY r.pattern = $2 DESC LIMIT 1";
-    PGresult *res = DB_EXEC_STATIC(db, sql, su, addr, dom);
+    PGresult *res = DB_EXEC_CACHEABLE(db, sql, su, addr, dom);
     if (res == NULL)
         return -1;
     if (PQntuples(res) == 0 || addr[0] == 0) {
@@ -314,7 +315,7 @@ decide(struct db *db, const struct decide_in *in, const char *rcpt, long long *u
     }
     char *trusted = trusted_ids(in->conf);
     struct trust_input ti = {r->auth,         r->networks, r->token, in->mail_from,
-                             in->client_addr, trusted,     in->mime};
+                             in->client_addr, trusted,     in->mime, in->conf->authserv_id};
     if (in->mime)
         ok = trust_check(&ti, method_r);
     else
@@ -325,7 +326,8 @@ decide(struct db *db, const struct decide_in *in, const char *rcpt, long long *u
                "550 5.7.1 <%s>: sender %s is not authenticated as its sender rule requires (one "
                "of: %s)",
                rcpt, in->mail_from, r->auth_text);
-    if (strcmp(r->status, "active") != 0)
+    /* at RCPT the rule may be a few seconds old: can_pay() reads the status afresh */
+    if (in->mime && strcmp(r->status, "active") != 0)
         REFUSE(550, "550 5.7.1 <%s>: account %s is %s", rcpt, r->handle, r->status);
 
     /* the number, with the rule's country and policy */
@@ -382,20 +384,23 @@ static const char credit_sql[] =
     "WITH p AS (SELECT u.acc, u.price, u.ord"
     "   FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS u (acc, price, ord)),"
     " pay AS (SELECT ord FROM p WHERE acc = $1::bigint)"
-    " SELECT s, d FROM ("
-    "  SELECT 0 AS k, p.ord, 'inactive' AS s, c.handle AS d FROM p JOIN account c ON c.id = p.acc"
+    " SELECT s, d, st FROM ("
+    "  SELECT 0 AS k, p.ord, 'inactive' AS s, c.handle AS d, c.status AS st"
+    "   FROM p JOIN account c ON c.id = p.acc"
     "   WHERE c.status <> 'active'"
-    "  UNION ALL SELECT 1, p.ord, 'daily_cap', c.handle FROM p JOIN account c ON c.id = p.acc"
+    "  UNION ALL SELECT 1, p.ord, 'daily_cap', c.handle, NULL FROM p JOIN account c ON c.id = p.acc"
     "   LEFT JOIN spend s ON s.account_id = c.id AND s.period = 'd'"
     "    AND s.period_start = (now() AT TIME ZONE 'UTC')::date"
     "   WHERE $4::boolean AND p.ord <= (SELECT ord FROM pay) AND c.daily_cap IS NOT NULL"
     "    AND coalesce(s.amount, 0) + p.price > c.daily_cap"
-    "  UNION ALL SELECT 2, p.ord, 'monthly_cap', c.handle FROM p JOIN account c ON c.id = p.acc"
+    "  UNION ALL SELECT 2, p.ord, 'monthly_cap', c.handle, NULL"
+    "   FROM p JOIN account c ON c.id = p.acc"
     "   LEFT JOIN spend s ON s.account_id = c.id AND s.period = 'm'"
     "    AND s.period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date"
     "   WHERE $4::boolean AND p.ord <= (SELECT ord FROM pay) AND c.monthly_cap IS NOT NULL"
     "    AND coalesce(s.amount, 0) + p.price > c.monthly_cap"
-    "  UNION ALL SELECT 3, p.ord, 'insufficient', c.handle FROM p JOIN account c ON c.id = p.acc"
+    "  UNION ALL SELECT 3, p.ord, 'insufficient', c.handle, NULL"
+    "   FROM p JOIN account c ON c.id = p.acc"
     "   JOIN ledger_account l ON l.account_id = c.id"
     "   WHERE $4::boolean AND p.acc = $1::bigint"
     "    AND l.credits_posted - l.debits_posted - l.debits_pending + c.credit_limit < p.price"
@@ -418,7 +423,13 @@ can_pay(struct db *db, const struct intake_rule *r, const char *e164, int check_
                                        check_credit ? "t" : "f");
         if (res == NULL)
             st = LEDGER_ERROR;
-        else if (PQntuples(res) > 0)
+        else if (PQntuples(res) > 0 && strcmp(db_value(res, 0, 0), "inactive") == 0 &&
+                 strcmp(db_value(res, 0, 1), r->handle) == 0) {
+            /* the sender's own account, worded as decide() does after DATA */
+            snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: account %s is %s", rcpt, r->handle,
+                     db_value(res, 0, 2));
+            code = 550;
+        } else if (PQntuples(res) > 0)
             st = ledger_reserved(db, db_value(res, 0, 0), db_value(res, 0, 1), &lr);
         if (res)
             PQclear(res);
@@ -435,6 +446,17 @@ can_pay(struct db *db, const struct intake_rule *r, const char *e164, int check_
     return code;
 }
 
+/*
+ * INTAKE_CHECK_TTL - how long, in seconds, the milter reuses what it read
+ * of the configuration: a domain's universe, a sender rule, the prices of
+ * an account for a destination (quote.c). Only the milter's early verdict
+ * reads them so (smsgate-lmtpd reads everything afresh and decides after
+ * DATA), and never the money nor the accounts' status: the status, funds
+ * and caps of can_pay() are read on every RCPT. A new domain or rule, or
+ * a changed one, reaches the milter's verdict at most this late.
+ */
+#define INTAKE_CHECK_TTL 2
+
 /* intake_check - the milter's verdict at RCPT */
 int
 intake_check(struct db *db, const struct intake_env *e, const char *rcpt,
@@ -445,6 +467,27 @@ intake_check(struct db *db, const struct intake_env *e, const char *rcpt,
     const char *method;
     struct intake_rule r;
     *rule_r = NULL;
+    db_cache_ttl(db, INTAKE_CHECK_TTL); /* a connection of the milter's own */
+    *reply = 0;
+    /*
+     * Ordinary mail passes the milter too (smtpd_milters sees every
+     * recipient): an address without a domain (postmaster, cron's mail to
+     * root) or outside our SMS domains is not ours to refuse.
+     */
+    const char *at = strrchr(rcpt, '@');
+    char domain[256], handle[64];
+    size_t dl = at ? strlen(at + 1) : 0;
+    if (at == NULL || dl == 0 || dl >= sizeof(domain))
+        return INTAKE_NOT_OURS;
+    for (size_t i = 0; i <= dl; i++)
+        domain[i] = (char)tolower((unsigned char)at[1 + i]);
+    universe = universe_of(db, domain, handle, sizeof(handle));
+    if (universe < 0) {
+        snprintf(reply, INTAKE_REPLY_MAX, TEMPFAIL, rcpt);
+        return 451;
+    }
+    if (universe == 0)
+        return INTAKE_NOT_OURS;
     if (intake_rcpt(db, rcpt, &universe, reply) < 0)
         return atoi(reply);
     struct decide_in in = {e->mail_from, e->client_addr, e->sasl_login, NULL, e->conf};
@@ -555,15 +598,25 @@ intake_deliver(struct db *db, const struct intake_msg *m, const char *rcpt, long
         char suni[24], validity[24];
         snprintf(suni, sizeof(suni), "%lld", universe);
         snprintf(validity, sizeof(validity), "%d", m->conf->sms_validity);
+        /*
+         * sg_intake_sms (sql/008): a refusal that only the locked rows show
+         * (a concurrent delivery took the money first) comes back as an
+         * error SG102-SG104, which undid the whole statement
+         */
         static const char sql[] =
-            "SELECT status, sms_id, detail FROM sg_intake($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+            "SELECT status, sms_id, detail FROM sg_intake_sms($1, $2, $3, $4, $5, $6, $7, $8, $9,"
             " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
         PGresult *res = DB_EXEC_STATIC(
             db, sql, key, la.payer, e164, la.prefix, la.segments, la.accounts, la.prices, suni,
             r.id, m->mail_from, subject_sid ? subject_sid : r.sender_id, enc.text,
             enc.coding == SMS_UCS2 ? "ucs2" : "gsm7", enc.truncated ? "t" : "f", r.notify,
             m->mime->message_id ? m->mime->message_id : "", m->queue_id, m->client_addr, validity);
-        if (res == NULL) {
+        if (res == NULL && strncmp(db_sqlstate(db), "SG10", 4) == 0) {
+            char status[32], detail[256];
+            snprintf(status, sizeof(status), "%s", db_error(db));
+            snprintf(detail, sizeof(detail), "%s", db_error_detail(db));
+            st = ledger_reserved(db, status, detail, &lr);
+        } else if (res == NULL) {
             st = LEDGER_ERROR;
         } else {
             id = db_int64(res, 0, 1);

@@ -23,7 +23,8 @@ struct intake_msg {
  * must be an SMS domain (550 5.1.2) and the local part must look like a
  * phone number (550 5.1.3). Returns 0 (accept, with the domain's universe
  * in *universe_r) or -1 with the whole reply in reply; a database failure
- * gives a 4xx reply.
+ * gives a 4xx reply. A universe already in *universe_r (> 0) is taken as
+ * the domain's, not looked up again; pass 0 to have it looked up.
  */
 int intake_rcpt(struct db *db, const char *rcpt, long long *universe_r,
                 char reply[INTAKE_REPLY_MAX]);
@@ -37,12 +38,21 @@ struct intake_env {
     int check_credit; /* also refuse a payer that cannot cover one part */
 };
 
+/*
+ * intake_check()'s answer for a recipient that is no SMS recipient: no
+ * '@', or a domain that is not one of our SMS domains. Not ours to judge:
+ * smsgate-lmtpd never sees such mail, and the milter lets it pass (reply
+ * is ""). Only a database failure, while finding out, is a 451.
+ */
+#define INTAKE_NOT_OURS 0
+
 /* The sender rule a recipient was accepted under (opaque). */
 struct intake_rule;
 
 /*
  * intake_check - at RCPT, everything smsgate-lmtpd will decide that needs
- * no text, by the same code: intake_rcpt()'s envelope checks, then the
+ * no text, by the same code. A recipient outside the SMS domains is
+ * INTAKE_NOT_OURS; for the others, intake_rcpt()'s envelope checks, then the
  * sender rule (550 5.7.1 when none), the rule's authentication as far as
  * SMTP shows it (address, network, a SASL login; a rule that also accepts
  * DKIM, SPF, DMARC or a token is left to smsgate-lmtpd), the account's

@@ -67,7 +67,8 @@ quote_get(struct db *db, long long account_id, const char *destination, int segm
     }
     snprintf(id, sizeof(id), "%lld", account_id);
     prefixes_array(destination, prefixes, sizeof(prefixes));
-    PGresult *res = DB_EXEC_STATIC(db, quote_sql, id, prefixes);
+    /* cached only on a connection that asked for it (the milter's early verdict) */
+    PGresult *res = DB_EXEC_CACHEABLE(db, quote_sql, id, prefixes);
     if (res == NULL)
         return QUOTE_ERROR;
     q->n = PQntuples(res);

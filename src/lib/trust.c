@@ -206,33 +206,40 @@ header_results(const struct trust_input *in, const char **method_r)
 }
 
 /*
- * header_client - the SMTP client's address that a trusted header field
- * reports (smtp.remote-ip, as smsgate-milter writes it), the topmost one:
- * the hop nearest to us. "" when none does.
+ * header_client - the SMTP client's address as our own milter recorded it:
+ * the smtp.remote-ip of the first (topmost) Authentication-Results field
+ * under our authserv-id, "" when it has none. smsgate-milter removes
+ * forgeries under our id and puts its stamp at the top, so the first such
+ * field is its own, and the search stops there: a field further down under
+ * our id got past the milter some other way. Another trusted id's
+ * smtp.remote-ip is never taken: the milter leaves OpenDKIM's forgeries in
+ * place, and header_checks is the only thing that removes them.
  */
 static void
 header_client(const struct trust_input *in, char *addr, size_t size)
 {
     addr[0] = 0;
+    if (in->own_id == NULL || in->own_id[0] == 0)
+        return;
     for (int h = 0; in->m && h < in->m->nheaders; h++) {
-        if (strcasecmp(in->m->headers[h].name, "Authentication-Results") != 0)
+        const char *value = in->m->headers[h].value ? in->m->headers[h].value : "";
+        if (strcasecmp(in->m->headers[h].name, "Authentication-Results") != 0 ||
+            !authres_id_is(value, in->own_id))
             continue;
         struct authres ar;
-        if (strstr(in->m->headers[h].value, "=?") != NULL ||
-            authres_parse(in->m->headers[h].value, &ar) < 0 ||
-            !in_list(ar.authserv_id, in->trusted_ids))
-            continue;
-        for (int i = 0; i < ar.n; i++)
-            if (ar.r[i].smtp_remote_ip[0]) {
-                snprintf(addr, size, "%s", ar.r[i].smtp_remote_ip);
-                return;
-            }
+        if (strstr(value, "=?") == NULL && authres_parse(value, &ar) == 0)
+            for (int i = 0; i < ar.n; i++)
+                if (ar.r[i].smtp_remote_ip[0]) {
+                    snprintf(addr, size, "%s", ar.r[i].smtp_remote_ip);
+                    break;
+                }
+        return;
     }
 }
 
 /*
  * network_passes - the client inside the rule's networks: the address
- * XFORWARD gave, or without one what a trusted header field reports
+ * XFORWARD gave, or without one what our milter's stamp reports
  */
 static int
 network_passes(const struct trust_input *in)

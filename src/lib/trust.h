@@ -9,9 +9,10 @@ struct trust_input {
     const char *networks;    /* the rule's CIDR list, NULL for none */
     const char *token;       /* the rule's token, NULL for none */
     const char *mail_from;   /* the envelope sender */
-    const char *client_addr; /* from XFORWARD, "" when unknown: then a trusted smtp.remote-ip */
+    const char *client_addr; /* from XFORWARD, "" when unknown: then our stamp's smtp.remote-ip */
     const char *trusted_ids; /* authserv-ids whose Authentication-Results count */
     const struct mime_text *m;
+    const char *own_id; /* smsgate-milter's authserv-id (authserv_id), NULL or "" none */
 };
 
 /*
@@ -20,7 +21,10 @@ struct trust_input {
  * from trusted authserv-ids and only when they vouch for the sender's
  * domain: DKIM's header.d aligned with it (equal or a parent domain), SPF's
  * smtp.mailfrom in it, DMARC's header.from equal to it; SASL needs a login.
- * A null sender has no domain to vouch for. A token is read from an
+ * A null sender has no domain to vouch for. For network without
+ * client_addr, the address is the smtp.remote-ip of the topmost field under
+ * own_id (smsgate-milter's stamp), never one under another trusted id.
+ * A token is read from an
  * X-SMS-Token header (blanks around it ignored) or, without one, as the
  * first word of the subject ("token=SECRET"); an empty token never passes.
  */

@@ -10,9 +10,11 @@
  * out of the usual order (close alone, when the MTA went away before
  * connect was done; MAIL without connect from a test client) and copes.
  *
- * Only a fast, bounded database read runs inside a callback (at RCPT,
- * under db_statement_timeout); a database failure is a TEMPFAIL with
- * 451 4.3.0, never an accept. Nothing is written to the database: the
+ * A recipient outside the SMS domains (a mailbox, postmaster, root) is
+ * not ours: it passes without a word, and the end of the message never
+ * refuses a message that has one. Only a fast, bounded database read runs
+ * inside a callback (at RCPT, under db_statement_timeout); a database
+ * failure is a TEMPFAIL with 451 4.3.0, never an accept. Nothing is written to the database: the
  * milter refuses early and stamps what only SMTP knows; smsgate-lmtpd
  * decides and commits after DATA.
  */
@@ -48,8 +50,9 @@ struct message {
     char *mail_from; /* NULL before MAIL */
     char *login;     /* the SASL login, "" none */
     char queue_id[64];
-    struct rcpt *rcpts;
+    struct rcpt *rcpts; /* the SMS recipients accepted */
     int nrcpt;
+    int nother;  /* recipients that are not ours (no SMS domain): passed, not judged */
     int ar_seen; /* Authentication-Results fields so far */
     int *forged; /* indexes (from 1) of those that claim our authserv-id */
     int nforged;
@@ -108,6 +111,21 @@ symval(SMFICTX *ctx, const char *name)
     return v ? v : "";
 }
 
+/*
+ * queue_id - Postfix's queue id, "-" while unknown. Postfix sends {i} at
+ * RCPT, DATA, the end of the header and the end of the message (its
+ * default milter_*_macros), but at MAIL only when the queue file is open
+ * already, which it usually is not (smtpd_delay_open_until_valid_rcpt):
+ * so it is asked for again until known.
+ */
+static const char *
+queue_id(SMFICTX *ctx, struct message *m)
+{
+    if (*m->queue_id == 0)
+        snprintf(m->queue_id, sizeof(m->queue_id), "%s", symval(ctx, "i"));
+    return *m->queue_id ? m->queue_id : "-";
+}
+
 /* strip - an address without its angle brackets, fresh memory */
 static char *
 strip(const char *addr)
@@ -121,12 +139,17 @@ strip(const char *addr)
 /*
  * set_reply - hand "550 5.1.2 text" to libmilter as its three parts. The
  * text is a format string to sendmail: '%' is doubled; CR and LF would
- * make the call fail and become blanks.
+ * make the call fail and become blanks. libmilter refuses a reply longer
+ * than its MAXREPLYLEN (980 bytes with the codes), so the text is cut to
+ * REPLY_TEXT_MAX bytes, at a character's start: a cut UTF-8 sequence would
+ * be an invalid reply. Should libmilter still refuse, the MTA's own reply
+ * for the verdict goes out, and that is logged.
  */
+#define REPLY_TEXT_MAX 900
 static void
 set_reply(SMFICTX *ctx, const char *reply)
 {
-    char rcode[4], xcode[16] = "", *text = xmalloc(2 * strlen(reply) + 1), *o = text;
+    char rcode[4], xcode[16] = "", *text = xmalloc(REPLY_TEXT_MAX + 1), *o = text;
     snprintf(rcode, sizeof(rcode), "%.3s", reply);
     const char *p = reply + strlen(rcode);
     p += strspn(p, " ");
@@ -137,12 +160,25 @@ set_reply(SMFICTX *ctx, const char *reply)
         p += xl + strspn(p + xl, " ");
     }
     for (; *p; p++) {
+        size_t need = *p == '%' ? 2 : 1;
+        if ((size_t)(o - text) + need > REPLY_TEXT_MAX) {
+            /* cut inside a UTF-8 sequence: drop its first bytes too */
+            if (((unsigned char)*p & 0xc0) == 0x80) {
+                while (o > text && ((unsigned char)o[-1] & 0xc0) == 0x80)
+                    o--;
+                if (o > text && (unsigned char)o[-1] >= 0xc0)
+                    o--;
+            }
+            break;
+        }
         *o++ = (*p == '\r' || *p == '\n') ? ' ' : *p;
         if (*p == '%')
             *o++ = '%';
     }
     *o = 0;
-    milter.smfi->setreply(ctx, rcode, *xcode ? xcode : NULL, text);
+    if (milter.smfi->setreply(ctx, rcode, *xcode ? xcode : NULL, text) != MI_SUCCESS)
+        msg_warn("libmilter refused the reply \"%s %s %s\": the MTA gives its own", rcode, xcode,
+                 text);
     xfree(text);
 }
 
@@ -173,6 +209,11 @@ milter_check_db(struct conf_ref *cr, const struct intake_env *e, const char *rcp
                 struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX])
 {
     *rule_r = NULL;
+    /* no domain, no SMS recipient: it passes even while the database is down */
+    if (strchr(rcpt, '@') == NULL) {
+        *reply = 0;
+        return INTAKE_NOT_OURS;
+    }
     struct db *db = shared_db_get(&milter.sh, cr);
     if (db == NULL) {
         snprintf(reply, INTAKE_REPLY_MAX,
@@ -218,7 +259,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
     message_reset(&c->m);
     c->m.mail_from = strip(argv[0] ? argv[0] : "");
     c->m.login = xstrdup(symval(ctx, "{auth_authen}"));
-    snprintf(c->m.queue_id, sizeof(c->m.queue_id), "%s", symval(ctx, "i"));
+    queue_id(ctx, &c->m);
     return SMFIS_CONTINUE;
 }
 
@@ -236,7 +277,14 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
                            strcmp(conf->milter_check_credit, "on") == 0};
     struct intake_rule *rule = NULL;
     int code = milter.check(c->cr, &e, rcpt, &rule, reply);
-    const char *qid = *m->queue_id ? m->queue_id : "-";
+    const char *qid = queue_id(ctx, m);
+    if (code == INTAKE_NOT_OURS) {
+        /* ordinary mail (no SMS domain): not ours to judge, nor to count at the end */
+        msg_debug("queue_id=%s from=<%s> to=<%s> action=skip", qid, e.mail_from, rcpt);
+        m->nother++;
+        xfree(rcpt);
+        return SMFIS_CONTINUE;
+    }
     if (code != 250) {
         msg_info("queue_id=%s from=<%s> to=<%s> client=%s action=refuse reply=\"%s\"", qid,
                  e.mail_from, rcpt, *c->client_addr ? c->client_addr : "-", reply);
@@ -276,7 +324,9 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 sfsistat
 milter_eoh(SMFICTX *ctx)
 {
-    keep(conn_get(ctx), "\r\n", 2);
+    struct conn *c = conn_get(ctx);
+    queue_id(ctx, &c->m);
+    keep(c, "\r\n", 2);
     return SMFIS_CONTINUE;
 }
 
@@ -289,19 +339,25 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 }
 
 /*
- * too_long - with milter_check_length on: the first recipient whose rule
- * refuses a text over its limit, and this one is; 0 when none (also when
- * the message cannot be parsed: smsgate-lmtpd refuses that itself).
+ * too_long - with milter_check_length on: 550 with the first recipient's
+ * reply when every recipient of the message is an SMS recipient whose rule
+ * refuses this text as over its limit; 0 otherwise. A refusal at the end
+ * of the message refuses it for all its recipients, so it is only given
+ * when smsgate-lmtpd would refuse each of them: with one recipient that is
+ * not ours (a mailbox) or an SMS recipient the text fits, the message goes
+ * on, and smsgate-lmtpd refuses the recipients over their limit after DATA
+ * (a bounce to the sender). 0 also when the message cannot be parsed:
+ * smsgate-lmtpd refuses that itself.
  */
 static int
 too_long(struct conn *c, char reply[INTAKE_REPLY_MAX], int *parts_r)
 {
     struct message *m = &c->m;
     const struct conf *conf = c->cr->conf;
-    int code = 0, any = 0;
+    int code = 0, all = m->nrcpt > 0 && m->nother == 0;
     for (int i = 0; i < m->nrcpt; i++)
-        any |= m->rcpts[i].rule != NULL;
-    if (!any || strcmp(conf->milter_check_length, "on") != 0)
+        all &= m->rcpts[i].rule != NULL;
+    if (!all || strcmp(conf->milter_check_length, "on") != 0)
         return 0;
     struct mime_text mt = {0};
     struct mime_limits lim = {conf->mime_depth_limit};
@@ -310,9 +366,11 @@ too_long(struct conn *c, char reply[INTAKE_REPLY_MAX], int *parts_r)
         xfree(error);
         return 0;
     }
-    for (int i = 0; i < m->nrcpt && code == 0; i++)
-        if (m->rcpts[i].rule)
-            code = intake_length(m->rcpts[i].rule, &mt, m->rcpts[i].addr, parts_r, reply);
+    char other[INTAKE_REPLY_MAX];
+    int parts;
+    code = intake_length(m->rcpts[0].rule, &mt, m->rcpts[0].addr, parts_r, reply);
+    for (int i = 1; i < m->nrcpt && code != 0; i++)
+        code = intake_length(m->rcpts[i].rule, &mt, m->rcpts[i].addr, &parts, other);
     mime_text_free(&mt);
     return code;
 }
@@ -324,7 +382,7 @@ milter_eom(SMFICTX *ctx)
     struct conn *c = conn_get(ctx);
     struct message *m = &c->m;
     char reply[INTAKE_REPLY_MAX];
-    const char *qid = *m->queue_id ? m->queue_id : "-";
+    const char *qid = queue_id(ctx, m);
     const char *from = m->mail_from ? m->mail_from : "";
     sfsistat rc = SMFIS_CONTINUE;
     int parts = 0;

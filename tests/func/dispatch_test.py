@@ -41,6 +41,10 @@ bad = Dispatchd("bad", "[carrier x]\ndriver = smoke-signals\n")
 p = subprocess.run([DISPATCHD, "-n", "-c", bad.conf], capture_output=True, text=True)
 is_(p.returncode, 78, "an unknown driver: exit 78")
 like(p.stderr, r"\[carrier x\] driver = smoke-signals: not one of the allowed values", "... naming the section")
+bad = Dispatchd("bad", "[carrier api]\ndriver = http\nurl = http://127.0.0.1:1/\nbody = to={to}&msg={txt}\n")
+p = subprocess.run([DISPATCHD, "-n", "-c", bad.conf], capture_output=True, text=True)
+is_(p.returncode, 78, "-n opens an http carrier: an unknown placeholder in its body: exit 78")
+like(p.stderr, r"\[carrier api\] body: unknown placeholder \{txt\}", "... naming the section and the placeholder")
 
 # --- three SMS through the file carrier -------------------------------------------
 ids = queue("Gate 2 at 7am.", ["0412345601@sms.acme.test", "0412345602@sms.acme.test",
@@ -96,6 +100,27 @@ Dispatchd("one", FILE).write(FILE)
 d = Dispatchd("one", FILE).start()
 is_(wait_until("SELECT status FROM sms WHERE id = %s" % ids[0], "submitted"), "submitted", "charge on delivery: submitted")
 is_(ctl_json("sms", "show", ids[0])["reservation"], "pending", "... the reservation waits for the receipt")
+d.stop()
+# a receipt that never comes: after receipt_wait, receipt_missing says what happens to the money
+pending = float(ctl_json("balance", "acme-sales")["pending"])
+d = Dispatchd("late", "receipt_wait = 1\n" + FILE).start()
+is_(wait_until("SELECT count(*) FROM transfer t JOIN sms s ON t.reservation_id = s.reservation_id"
+               " WHERE s.id = %s AND t.kind = 'void'" % ids[0], "1"), "1",
+    "no receipt within receipt_wait = 1: the reservation is voided (receipt_missing = void)")
+hist = ctl_json("sms", "show", ids[0])
+is_((hist["status"], hist["history"][-1]["detail"]), ("submitted", "no delivery receipt within 1 s: refunded"),
+    "... sms show says so, the status stays submitted")
+is_(round(float(ctl_json("balance", "acme-sales")["pending"]), 3), round(pending - 0.058, 3),
+    "... and acme-sales's 0.058 is free again")
+like(d.logtext(), r"action=receipt-missing count=1 wait=1s money=refunded", "... the log line")
+d.stop()
+ids = queue("Charged on delivery, receipt lost.", ["0412345611@sms.acme.test"])
+posted = float(ctl_json("balance", "acme-sales")["posted"])
+d = Dispatchd("late", "receipt_wait = 1\nreceipt_missing = post\n" + FILE).start()
+is_(wait_until("SELECT count(*) FROM transfer t JOIN sms s ON t.reservation_id = s.reservation_id"
+               " WHERE s.id = %s AND t.kind = 'post'" % ids[0], "1"), "1",
+    "receipt_missing = post: the late one is charged")
+is_(round(float(ctl_json("balance", "acme-sales")["posted"]), 3), round(posted - 0.058, 3), "... 0.058, once")
 d.stop()
 ctl("account", "set", "acme", "--charge-on", "accept")
 

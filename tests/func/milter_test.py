@@ -90,8 +90,14 @@ is_(p.returncode, 78, "a missing configuration file: exit 78")
 
 # --- RCPT ----------------------------------------------------------------------------
 run("envelope.lua", m)
-logged(m, r'to=<0412345678@sms\.nowhere\.test> .*reply="550 5\.1\.2 <0412345678@sms\.nowhere\.test>: '
-       r'sms\.nowhere\.test is not an SMS domain here"', "unknown SMS domain: 550 5.1.2")
+for to, what in (("0412345678@sms.nowhere.test", "a domain that is no SMS domain"),
+                 ("bob@example.org", "a foreign domain"), ("postmaster", "a bare postmaster"),
+                 ("root", "a local submission to root")):
+    ok("to=<%s> client=" % to not in m.logtext(), "%s is not ours: not refused" % what)
+logged(m, r"from=<mallory@evil\.test> action=stamp auth=- client=198\.51\.100\.20 ",
+       "ordinary mail from a client without a sender rule is stamped, not refused")
+logged(m, r"from=<cron@localhost\.test> action=stamp auth=- client=127\.0\.0\.1 ",
+       "a local submission has Postfix's made-up client address 127.0.0.1")
 logged(m, r'reply="550 5\.1\.3 <bob@sms\.acme\.test>: "bob" is not a phone number', "non-number: 550 5.1.3")
 logged(m, r'reply="550 5\.1\.3 <0298765432@sms\.acme\.test>: .*fixed', "fixed line: 550 5.1.3")
 logged(m, r'from=<mallory@evil\.test> .*reply="550 5\.7\.1 <%s>: mallory@evil\.test may not send SMS '
@@ -107,10 +113,14 @@ ok("from=<printer@net.test> to=<%s> client=192.0.2.10 action=refuse" % RCPT not 
 # --- the end of the message ---------------------------------------------------------
 run("stamp.lua", m)
 logged(m, r"queue_id=TESTQ1 from=<alice@acme\.test> action=stamp auth=alice client=192\.0\.2\.10 removed=1",
-       "stamp logged with the forged field removed")
+       "stamp logged with the forged field removed, and the queue id Postfix sends at the end")
 run("length.lua", m)
 logged(m, r'from=<alice@short\.test> action=refuse parts=2 reply="550 5\.3\.4 <%s>: message too long: '
        r'2 parts, the limit is 1"' % re.escape(RCPT), "over the part limit: 550 5.3.4 with the count")
+is_(len(re.findall(r"from=<alice@short\.test> action=refuse", m.logtext())), 1,
+    "... but not when a mailbox is among the recipients")
+logged(m, r"queue_id=TESTQ1 from=<alice@short\.test> action=stamp",
+       "... that message is stamped, with its queue id")
 
 # --- the account and the money -------------------------------------------------------
 ctl("account", "suspend", "acme-sales")

@@ -20,13 +20,14 @@ import re
 import shutil
 import signal
 import smtplib
+import subprocess
 import sys
 import threading
 import time
 
 from decimal import Decimal
 
-from harness import (TMP, CONF, TOP_BUILDDIR, Lmtpd, bail, ctl, ctl_json, diag, done, is_, like, ok,
+from harness import (TMP, CONF, TOP_BUILDDIR, TOP_SRCDIR, Lmtpd, bail, ctl, ctl_json, diag, done, is_, like, ok,
                      sql, universe)
 from postfix import Dovecot, Milter, Postfix, free_port, queued_as, rcpt_replies, swaks
 
@@ -97,11 +98,26 @@ try:
         milter.start()
         running.append(milter)
     port = free_port()
+    # example.org: a domain that is no SMS domain, taken and discarded (point 2b)
     pf = Postfix(os.path.join(base, "postfix"), port, "unix:" + lmtpd.sock,
-                 milter=("unix:" + milter.sock) if milter else None, sasl=dovecot.socket)
+                 milter=("unix:" + milter.sock) if milter else None, sasl=dovecot.socket,
+                 extra="relay_domains = %s, example.org\nrelay_transport = discard:\n" % DOMAIN)
     pf.start()
     running.append(pf)
     diag("Postfix on 127.0.0.1:%d, milter %s" % (port, "on" if milter else "off (not built)"))
+
+    # --- 0. conf/postfix/header_checks drops every incoming Authentication-Results ---
+    # Postfix takes blanks before a header's colon, and regexp tables ignore
+    # letter case unless a pattern ends in /i (which switches it back on)
+    hc = "regexp:" + os.path.join(TOP_SRCDIR, "conf/postfix/header_checks")
+    for line, want in (("Authentication-Results: mx.acme.test; dkim=pass", "IGNORE"),
+                       ("Authentication-Results : mx.acme.test; dkim=pass", "IGNORE"),
+                       ("Authentication-Results\t: mx.acme.test; dkim=pass", "IGNORE"),
+                       ("authentication-RESULTS: mx.acme.test; dkim=pass", "IGNORE"),
+                       ("X-Authentication-Results: mx.acme.test; dkim=pass", ""),
+                       ("Authentication-Results-Original: mx.acme.test; dkim=pass", "")):
+        p = subprocess.run(["postmap", "-c", pf.etc, "-q", line, hc], capture_output=True, text=True)
+        is_(p.stdout.strip(), want, "header_checks: %r -> %s" % (line, want or "(no match)"))
 
     # --- 1. an authenticated submission ---------------------------------------
     # (from an address of its own: Dovecot delays the next logins from an
@@ -163,6 +179,26 @@ try:
                      "Postfix logs the milter's refusal", "no bounce", "queue empty", "no SMS"):
             skip(name)
 
+    # --- 2b. ordinary mail passes the milter: not an SMS domain, no domain ---
+    at = pf.logsize()
+    rc, t = swaks(port, "--from", "<>", "--to", "bob@example.org,postmaster", "--body", "Hello",
+                  local="127.0.0.1")
+    replies = rcpt_replies(t)
+    like(replies.get("bob@example.org"), r"^250 ", "a recipient outside the SMS domains: 250 at RCPT")
+    like(replies.get("postmaster"), r"^250 ", "RCPT TO:<postmaster>: 250")
+    qid = queued_as(t)
+    ok(qid is not None, "... and the mail is queued (%s)" % qid)
+    if milter:
+        like(milter.logtext(), r"queue_id=%s from=<> action=stamp auth=- client=127\.0\.0\.1 " % qid,
+             "the milter stamped it, with Postfix's queue id and the client address")
+        ok(not re.search(r"to=<(bob@example\.org|postmaster)> .*action=refuse", milter.logtext()),
+           "... and refused neither recipient")
+    else:
+        skip("the milter stamped it")
+        skip("... and refused neither recipient")
+    # (example.org's mail is discarded; postmaster's bounces, to the null sender: dropped)
+    pf.wait_empty()
+
     # --- 3. a forged Authentication-Results with our authserv-id ---------------
     if milter:
         at = pf.logsize()
@@ -180,9 +216,10 @@ try:
         else:
             like(t, r"<\*\* +5\d\d 5\.7\.1 ", "forged stamp ignored: refused during SMTP (5.7.1)")
         if qid:
-            # (by sender: Postfix has no queue id yet at MAIL FROM, where the milter reads {i})
-            like(milter.logtext(), r"from=<bob@beta\.test> action=stamp auth=- client=127\.0\.0\.3 removed=1",
-                 "smsgate-milter logs that it removed the forged copy")
+            # Postfix has no queue id at MAIL FROM; the milter asks again at the end
+            like(milter.logtext(),
+                 r"queue_id=%s from=<bob@beta\.test> action=stamp auth=- client=127\.0\.0\.3 removed=1" % qid,
+                 "smsgate-milter logs that it removed the forged copy, with Postfix's queue id")
         else:
             skip("smsgate-milter logs that it removed the forged copy", "refused before the header")
         is_(sms_count("body = 'Forged stamp'"), 0, "no SMS from a forged stamp")

@@ -16,6 +16,18 @@ if mt.eom_check(c, MT_HDRINSERT, "Authentication-Results") then
     fail("a refused message was stamped")
 end
 
+-- the same text to an SMS number and a mailbox: a refusal now would take
+-- the mailbox's copy too, so it goes on (smsgate-lmtpd refuses the SMS)
+mail(c, "alice@short.test", "alice")
+rcpt(c, "0412345678@sms.acme.test", SMFIR_CONTINUE)
+rcpt(c, "alice@example.org", SMFIR_CONTINUE)
+message(c, {{"From", "alice@short.test"}, {"Subject", ""}}, string.rep("x", 200) .. "\r\n")
+check(c, "end of a long message to an SMS number and a mailbox", mt.eom(c), SMFIR_CONTINUE)
+if not mt.eom_check(c, MT_HDRINSERT, "Authentication-Results") then
+    fail("the message to the mailbox was not stamped")
+end
+mt.echo("ok  not refused for its mailbox recipient")
+
 -- the next message on the connection fits
 mail(c, "alice@short.test", "alice")
 rcpt(c, "0412345678@sms.acme.test", SMFIR_CONTINUE)

@@ -29,7 +29,7 @@
 struct fake {
     void *priv;
     const char *auth_authen, *queue_id; /* macros, NULL: not sent */
-    char rcode[8], xcode[16], text[1024];
+    char rcode[8], xcode[16], text[2048];
     int nreply;
     int ins_idx, nins;
     char ins_value[1024];
@@ -62,12 +62,15 @@ f_getsymval(SMFICTX *ctx, char *name)
     return NULL;
 }
 
+/* f_setreply - libmilter's: refused past MAXREPLYLEN (980) with the codes and blanks */
 static int
 f_setreply(SMFICTX *ctx, char *rcode, char *xcode, char *text)
 {
     struct fake *f = F(ctx);
-    snprintf(f->rcode, sizeof(f->rcode), "%s", rcode);
-    snprintf(f->xcode, sizeof(f->xcode), "%s", xcode ? xcode : "");
+    if (strlen(rcode) + 2 + (xcode ? strlen(xcode) + 1 : 0) + strlen(text) + 1 > 980)
+        return MI_FAILURE;
+    snprintf(f->rcode, sizeof(f->rcode), "%.7s", rcode);
+    snprintf(f->xcode, sizeof(f->xcode), "%.15s", xcode ? xcode : "");
     snprintf(f->text, sizeof(f->text), "%s", text);
     f->nreply++;
     return MI_SUCCESS;
@@ -102,7 +105,10 @@ static const struct milter_smfi fake_smfi = {f_getpriv,  f_setpriv,   f_getsymva
 static char seen_from[256], seen_login[256], seen_client[64];
 static int checks;
 
-/* fake_check - "bad..." 550 (with a '%' in the text), "temp..." 451, else 250 */
+/*
+ * fake_check - "bad..." 550 (with a '%' in the text), "long..." 550 with a
+ * text too long for libmilter, "temp..." 451, "other..." not ours, else 250
+ */
 static int
 fake_check(struct conf_ref *cr, const struct intake_env *e, const char *rcpt,
            struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX])
@@ -115,6 +121,17 @@ fake_check(struct conf_ref *cr, const struct intake_env *e, const char *rcpt,
     if (strncmp(rcpt, "bad", 3) == 0) {
         snprintf(reply, INTAKE_REPLY_MAX, "550 5.1.3 <%s>: \"bad\" is 100%% not a number", rcpt);
         return 550;
+    }
+    if (strncmp(rcpt, "long", 4) == 0) {
+        /* 1 + 3 * 400 bytes: past 900 at every offset a cut could fall on */
+        char *o = reply + snprintf(reply, INTAKE_REPLY_MAX, "550 5.7.1 <%s>: x", rcpt);
+        for (int i = 0; i < 400 && o + 3 < reply + INTAKE_REPLY_MAX; i++)
+            o += snprintf(o, 4, "%s", i % 50 == 49 ? "%%%" : "\xe2\x82\xac"); /* U+20AC */
+        return 550;
+    }
+    if (strncmp(rcpt, "other", 5) == 0) {
+        *reply = 0;
+        return INTAKE_NOT_OURS;
     }
     if (strncmp(rcpt, "temp", 4) == 0) {
         snprintf(reply, INTAKE_REPLY_MAX,
@@ -241,6 +258,116 @@ test_connection(void)
     is_int(milter_close(ctx), SMFIS_CONTINUE, "a second close does nothing");
 }
 
+/*
+ * eom_logged - milter_eom() with its log lines caught: what stderr got
+ * (fresh memory)
+ */
+static char *
+eom_logged(SMFICTX *ctx, sfsistat *rc_r)
+{
+    char path[] = "/tmp/milter_log.XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    if (fd < 0 || saved < 0)
+        bail("cannot catch stderr");
+    unlink(path);
+    fflush(stderr);
+    dup2(fd, 2);
+    *rc_r = milter_eom(ctx);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char *buf = xcalloc(1, 8192);
+    if (pread(fd, buf, 8191, 0) < 0)
+        buf[0] = 0;
+    close(fd);
+    return buf;
+}
+
+/* Postfix's {i}: not at MAIL (the queue file is not open yet), at the end of the message */
+static void
+test_queue_id(void)
+{
+    struct fake f = {.auth_authen = "alice"};
+    SMFICTX *ctx = ctx_of(&f);
+    sfsistat rc;
+    connect4(&f, "192.0.2.10");
+    from(&f, "<alice@acme.test>");
+    rcpt(&f, "<0412345678@sms.acme.test>");
+    milter_header(ctx, "Subject", "hi");
+    milter_eoh(ctx);
+    f.queue_id = "4Xk2Lb0Qz5"; /* milter_end_of_data_macros = i */
+    char *log = eom_logged(ctx, &rc);
+    is_int(rc, SMFIS_CONTINUE, "eom with {i} sent only at the end of the message");
+    ok(strstr(log, "queue_id=4Xk2Lb0Qz5 from=<alice@acme.test> action=stamp") != NULL,
+       "... the stamp's log line has the queue id");
+    if (!strstr(log, "queue_id=4Xk2Lb0Qz5"))
+        diag("  logged: %s", log);
+    xfree(log);
+
+    /* the next message: the old id is not kept, the new one read at the end of the header */
+    f.queue_id = NULL;
+    from(&f, "<alice@acme.test>");
+    rcpt(&f, "<0412345678@sms.acme.test>");
+    f.queue_id = "5Ab3Cd1Ef2";
+    milter_eoh(ctx);
+    f.queue_id = NULL;
+    log = eom_logged(ctx, &rc);
+    ok(strstr(log, "queue_id=5Ab3Cd1Ef2 ") != NULL, "... the next message's, read at EOH");
+    xfree(log);
+    milter_close(ctx);
+}
+
+/* utf8_whole - s ends with a whole UTF-8 character (or is ASCII) */
+static int
+utf8_whole(const char *s)
+{
+    size_t n = strlen(s), k = 0;
+    while (k < n && k < 4 && ((unsigned char)s[n - 1 - k] & 0xc0) == 0x80)
+        k++;
+    if (k == 0)
+        return n == 0 || (unsigned char)s[n - 1] < 0x80;
+    unsigned char lead = (unsigned char)s[n - 1 - k];
+    size_t want = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+    return k == want;
+}
+
+/* ordinary mail passes; a reply too long for libmilter is cut, not lost */
+static void
+test_not_ours(void)
+{
+    struct fake f = {.auth_authen = "alice"};
+    SMFICTX *ctx = ctx_of(&f);
+    connect4(&f, "192.0.2.10");
+    from(&f, "<alice@acme.test>");
+    is_int(rcpt(&f, "<other@mailbox.test>"), SMFIS_CONTINUE,
+           "a recipient outside the SMS domains: continue");
+    is_int(f.nreply, 0, "... and no reply set");
+    is_int(rcpt(&f, "<0412345678@sms.acme.test>"), SMFIS_CONTINUE, "an SMS recipient beside it");
+    is_int(milter_eom(ctx), SMFIS_CONTINUE, "eom: the mixed message goes on");
+    is_int(f.nins, 1, "... stamped");
+
+    /* no '@': not ours, whatever the database says (none here) */
+    char reply[INTAKE_REPLY_MAX] = "unset";
+    struct intake_rule *rule = (struct intake_rule *)&f;
+    struct intake_env e = {"alice@acme.test", "", "", NULL, 0};
+    is_int(milter_check_db(NULL, &e, "postmaster", &rule, reply), INTAKE_NOT_OURS,
+           "milter_check_db: RCPT TO:<postmaster> is not ours, without a database");
+    ok(rule == NULL && reply[0] == 0, "... no rule, no reply");
+
+    /* a reply past libmilter's limit */
+    f.nreply = 0;
+    from(&f, "<alice@acme.test>");
+    is_int(rcpt(&f, "<long@sms.acme.test>"), SMFIS_REJECT, "a refusal with a 1,200-byte text");
+    is_int(f.nreply, 1, "... its reply reached libmilter");
+    is_str(f.rcode, "550", "... 550");
+    is_str(f.xcode, "5.7.1", "... 5.7.1");
+    size_t tl = strlen(f.text);
+    ok(tl <= 900 && tl > 890, "... the text cut to at most 900 bytes (%zu)", tl);
+    ok(utf8_whole(f.text), "... on a character's boundary");
+    ok(strncmp(f.text, "<long@sms.acme.test>: x\xe2\x82\xac", 26) == 0, "... from its start");
+    milter_close(ctx);
+}
+
 /* sequences an MTA may produce when things go wrong */
 static void
 test_odd_sequences(void)
@@ -317,23 +444,24 @@ test_round_trip(void)
     struct mime_header h[] = {{"Authentication-Results", v}};
     struct mime_text m = {.headers = h, .nheaders = 1};
     const char *method = NULL;
-    struct trust_input sasl = {SENDER_AUTH_SASL, NULL, NULL, "alice@acme.test", "",
-                               "smsgate.test",   &m};
+    struct trust_input sasl = {SENDER_AUTH_SASL, NULL, NULL,          "alice@acme.test", "",
+                               "smsgate.test",   &m,   "smsgate.test"};
     ok(trust_check(&sasl, &method) && strcmp(method, "sasl") == 0,
        "smsgate-lmtpd: our auth=pass satisfies auth=sasl");
     struct trust_input net = {
-        SENDER_AUTH_NETWORK, "192.0.2.0/24", NULL, "alice@acme.test", "", "smsgate.test", &m};
+        SENDER_AUTH_NETWORK, "192.0.2.0/24", NULL, "alice@acme.test", "", "smsgate.test", &m,
+        "smsgate.test"};
     ok(trust_check(&net, &method) && strcmp(method, "network") == 0,
        "smsgate-lmtpd: our smtp.remote-ip satisfies auth=network without XFORWARD");
     net.client_addr = "203.0.113.1";
     ok(!trust_check(&net, &method), "... XFORWARD's address comes first");
     net.client_addr = "";
-    net.trusted_ids = "mx.example.com";
-    ok(!trust_check(&net, &method), "... and only from a trusted authserv-id");
+    net.own_id = "mx.example.com";
+    ok(!trust_check(&net, &method), "... and only from our own authserv-id");
     xfree(v);
 
     /* what SMTP alone decides, at RCPT */
-    struct trust_input e = {SENDER_AUTH_SASL, NULL, NULL, "alice@acme.test", "", "", NULL};
+    struct trust_input e = {SENDER_AUTH_SASL, NULL, NULL, "alice@acme.test", "", "", NULL, NULL};
     is_int(trust_check_envelope(&e, "", &method), TRUST_FAIL, "envelope: sasl without a login");
     is_int(trust_check_envelope(&e, "alice", &method), TRUST_PASS, "envelope: sasl with a login");
     e.auth = SENDER_AUTH_SASL | SENDER_AUTH_DKIM;
@@ -366,6 +494,8 @@ main(void)
 
     test_connection();
     test_odd_sequences();
+    test_not_ours();
+    test_queue_id();
     test_round_trip();
     shared_free(&milter.sh);
     return done_testing();

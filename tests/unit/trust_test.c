@@ -4,9 +4,10 @@
  * Each case is one message as the intake sees it: the rule's methods,
  * networks and token, the envelope sender, the client address from
  * XFORWARD, and the top-level header fields. The trusted authserv-ids are
- * always "mx.example.com, smsgate.example.com" (our milter and the MX's
- * OpenDKIM/OpenDMARC). The answer is what the postmaster would see logged:
- * pass with the method's name, or a 550 refusal.
+ * always "mx.example.com, smsgate.example.com" (the MX's OpenDKIM/OpenDMARC
+ * and our milter, whose own id is smsgate.example.com). The answer is what
+ * the postmaster would see logged: pass with the method's name, or a 550
+ * refusal.
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include "xalloc.h"
 
 #define TRUSTED "mx.example.com, smsgate.example.com"
+#define OWN "smsgate.example.com" /* our milter's authserv-id */
 #define AR "Authentication-Results"
 #define MAXH 3
 
@@ -251,6 +253,82 @@ static const struct {
      "alice@example.com",
      "192.0.2.77",
      {{0}},
+     NULL,
+     NULL},
+    /* --- network without XFORWARD: our milter's stamp, and nothing else */
+    {"network, no XFORWARD: our stamp's address inside",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "",
+     {{AR, "smsgate.example.com; auth=none smtp.remote-ip=192.0.2.77"}},
+     NULL,
+     "network"},
+    {"network, no XFORWARD: our stamp's address outside",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "",
+     {{AR, "smsgate.example.com; auth=none smtp.remote-ip=203.0.113.5"}},
+     NULL,
+     NULL},
+    {"network, no XFORWARD: remote-ip forged under another trusted id",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "",
+     {{AR, "mx.example.com; dkim=none smtp.remote-ip=192.0.2.77"}},
+     NULL,
+     NULL},
+    {"network, no XFORWARD: our stamp without address on top, another trusted id's below",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "",
+     {{AR, "smsgate.example.com; none"},
+      {AR, "mx.example.com; auth=pass smtp.auth=alice smtp.remote-ip=192.0.2.77"}},
+     NULL,
+     NULL},
+    {"network, no XFORWARD: our stamp without address on top, one of ours below",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "",
+     {{AR, "SMSGate.example.com; auth=pass smtp.auth=alice"},
+      {AR, "smsgate.example.com; auth=none smtp.remote-ip=192.0.2.77"}},
+     NULL,
+     NULL},
+    {"network, no XFORWARD: another trusted id above our stamp",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "",
+     {{AR, "mx.example.com; spf=pass smtp.mailfrom=alice@example.com smtp.remote-ip=203.0.113.5"},
+      {AR, "smsgate.example.com; auth=none smtp.remote-ip=192.0.2.77"}},
+     NULL,
+     "network"},
+    {"network, no XFORWARD: an untrusted id's address",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "",
+     {{AR, "mx.evil.example; auth=none smtp.remote-ip=192.0.2.77"}},
+     NULL,
+     NULL},
+    {"network, XFORWARD's address wins over our stamp",
+     NETWORK,
+     "192.0.2.0/24",
+     NULL,
+     "alice@example.com",
+     "203.0.113.5",
+     {{AR, "smsgate.example.com; auth=none smtp.remote-ip=192.0.2.77"}},
      NULL,
      NULL},
     {"network, a malformed prefix trusts no one",
@@ -865,7 +943,8 @@ test_check(void)
                                  cases[c].mail_from,
                                  cases[c].client,
                                  TRUSTED,
-                                 &m};
+                                 &m,
+                                 OWN};
         const char *method = NULL;
         int rc = trust_check(&in, &method);
         if (cases[c].method) {
@@ -878,7 +957,8 @@ test_check(void)
     }
 
     /* a rule without message (nothing parsed yet) */
-    struct trust_input in = {TOKEN | DKIM, NULL, SECRET, "alice@example.com", "", TRUSTED, NULL};
+    struct trust_input in = {TOKEN | DKIM, NULL,    SECRET, "alice@example.com",
+                             "",           TRUSTED, NULL,   OWN};
     const char *method = NULL;
     is_int(trust_check(&in, &method), 0, "no message: token and dkim cannot pass");
     in.auth = ADDRESS;
