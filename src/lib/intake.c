@@ -479,6 +479,9 @@ intake_check(struct db *db, const struct intake_env *e, const char *rcpt,
     size_t dl = at ? strlen(at + 1) : 0;
     if (at == NULL || dl == 0 || dl >= sizeof(domain))
         return INTAKE_NOT_OURS;
+    /* RFC 5321 4.5.1: postmaster@ any domain is a mailbox; Postfix aliases it (smsgate(7)) */
+    if (at - rcpt == 10 && strncasecmp(rcpt, "postmaster", 10) == 0)
+        return INTAKE_NOT_OURS;
     for (size_t i = 0; i <= dl; i++)
         domain[i] = (char)tolower((unsigned char)at[1 + i]);
     universe = universe_of(db, domain, handle, sizeof(handle));

@@ -353,6 +353,8 @@ test_not_ours(void)
     is_int(milter_check_db(NULL, &e, "postmaster", &rule, reply), INTAKE_NOT_OURS,
            "milter_check_db: RCPT TO:<postmaster> is not ours, without a database");
     ok(rule == NULL && reply[0] == 0, "... no rule, no reply");
+    is_int(milter_check_db(NULL, &e, "PostMaster@sms.acme.test", &rule, reply), INTAKE_NOT_OURS,
+           "milter_check_db: postmaster@ an SMS domain is a mailbox (RFC 5321), not ours");
 
     /* a reply past libmilter's limit */
     f.nreply = 0;
