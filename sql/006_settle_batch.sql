@@ -25,7 +25,8 @@ LANGUAGE sql STABLE AS $$
     SELECT max(n) FROM up
 $$;
 
--- sg_settle_rows - the accounts whose rows settling p writes: spend rows
+-- sg_settle_rows - the accounts whose rows settling these SMS (all being
+-- sent, locked by the caller) with these outcomes writes: spend rows
 -- (voids give back what the sender and each account up to the payer spent
 -- that day and month) and ledger rows (the payer's; on a post, every
 -- ancestor's margin)
@@ -39,7 +40,7 @@ LANGUAGE sql STABLE AS $$
                  OR (i.outcome = 'accepted' AND u.charge_on = 'accept'
                      AND l.depth > r.payer_depth) AS ledger
           FROM unnest(p_ids, p_outcomes) AS i (id, outcome)
-          JOIN sms s ON s.id = i.id AND s.status = 'sending'
+          JOIN sms s ON s.id = i.id
           JOIN account u ON u.id = s.universe_id
           JOIN reservation r ON r.transfer_id = s.reservation_id
           JOIN reservation_level l ON l.transfer_id = r.transfer_id
@@ -69,39 +70,51 @@ DECLARE
     v_out  text[];
     v_carrier bigint := sg_ledger_id('carrier');
     v_mine bigint[];
+    -- of the SMS still being sent (v_mine), in id order:
+    v_mid  bigint[];
+    v_mout text[];
+    v_mcar text[];
+    v_mref text[];
+    v_mdet text[];
+    v_mwait integer[];
     v_tid  bigint[];   -- reservations to resolve ...
     v_kind text[];     -- ... post or void
 BEGIN
-    IF to_regclass('pg_temp.settle_in') IS NULL THEN  -- once per connection
-        CREATE TEMP TABLE settle_in (id bigint, outcome text, carrier text,
-            ref text, detail text, wait integer) ON COMMIT DELETE ROWS;
-    END IF;
     SELECT array_agg(j.id ORDER BY j.id), array_agg(j.outcome ORDER BY j.id) INTO v_id, v_out
       FROM jsonb_to_recordset(p) AS j (id bigint, outcome text);
     -- every row written is locked first, in the platform's one order
     SELECT array_agg(s.id ORDER BY s.id) INTO v_mine
       FROM (SELECT x.id FROM unnest(v_id) AS u (id) JOIN sms x ON x.id = u.id
              WHERE x.status = 'sending' ORDER BY x.id FOR UPDATE OF x) s;
+    -- arrays, not a table: the planner then looks each SMS up by its key,
+    -- whatever it believes of the statuses
+    SELECT array_agg(j.id ORDER BY j.id), array_agg(j.outcome ORDER BY j.id),
+           array_agg(j.carrier ORDER BY j.id), array_agg(j.ref ORDER BY j.id),
+           array_agg(j.detail ORDER BY j.id), array_agg(coalesce(j.wait, 0) ORDER BY j.id)
+      INTO v_mid, v_mout, v_mcar, v_mref, v_mdet, v_mwait
+      FROM jsonb_to_recordset(p) AS j (id bigint, outcome text, carrier text, ref text,
+                                       detail text, wait integer)
+     WHERE j.id = ANY (v_mine);
+    IF v_mid IS NULL THEN
+        RETURN QUERY SELECT u.id, false, NULL::text FROM unnest(v_id) AS u (id);
+        RETURN;
+    END IF;
     PERFORM 1 FROM spend sp
-      JOIN (SELECT DISTINCT v.account_id, v.depth, v.day FROM sg_settle_rows(v_id, v_out) v WHERE v.spend) v
+      JOIN (SELECT DISTINCT v.account_id, v.depth, v.day FROM sg_settle_rows(v_mid, v_mout) v
+             WHERE v.spend) v
         ON sp.account_id = v.account_id
        AND ((sp.period = 'd' AND sp.period_start = v.day)
          OR (sp.period = 'm' AND sp.period_start = date_trunc('month', v.day)::date))
      ORDER BY v.depth DESC, sp.account_id, sp.period, sp.period_start
        FOR UPDATE OF sp;
     PERFORM 1 FROM ledger_account la
-      JOIN (SELECT DISTINCT v.account_id, v.depth FROM sg_settle_rows(v_id, v_out) v WHERE v.ledger) v
+      JOIN (SELECT DISTINCT v.account_id, v.depth FROM sg_settle_rows(v_mid, v_mout) v
+             WHERE v.ledger) v
         ON la.account_id = v.account_id
      ORDER BY v.depth DESC, la.account_id
        FOR UPDATE OF la;
 
-    DELETE FROM pg_temp.settle_in;
-    INSERT INTO pg_temp.settle_in
-    SELECT j.id, j.outcome, j.carrier, j.ref, j.detail, coalesce(j.wait, 0)
-      FROM jsonb_to_recordset(p) AS j (id bigint, outcome text, carrier text, ref text,
-                                       detail text, wait integer)
-     WHERE j.id = ANY (v_mine);
-    IF EXISTS (SELECT 1 FROM pg_temp.settle_in
+    IF EXISTS (SELECT 1 FROM unnest(v_mout) AS o (outcome)
                 WHERE outcome NOT IN ('accepted', 'rejected', 'expired', 'deferred', 'throttled'))
     THEN
         RAISE EXCEPTION 'sg_sms_settle_batch: unknown outcome' USING ERRCODE = 'SG001';
@@ -110,7 +123,8 @@ BEGIN
     UPDATE sms s SET status = 'queued', lease_until = NULL,
                      due_at = now() + make_interval(secs => i.wait),
                      attempts = s.attempts - (i.outcome = 'throttled')::integer
-      FROM pg_temp.settle_in i
+      FROM unnest(v_mid, v_mout, v_mcar, v_mref, v_mdet, v_mwait)
+           AS i (id, outcome, carrier, ref, detail, wait)
      WHERE s.id = i.id AND i.outcome IN ('deferred', 'throttled');
     UPDATE sms s SET status = CASE i.outcome WHEN 'accepted' THEN 'submitted' ELSE i.outcome END,
                      carrier = coalesce(i.carrier, s.carrier),
@@ -118,20 +132,23 @@ BEGIN
                      submitted_at = CASE WHEN i.outcome = 'accepted' THEN now() END,
                      lease_until = NULL,
                      awaiting_receipt = (i.outcome = 'accepted' AND u.charge_on = 'delivery')
-      FROM pg_temp.settle_in i, account u
+      FROM unnest(v_mid, v_mout, v_mcar, v_mref, v_mdet, v_mwait)
+           AS i (id, outcome, carrier, ref, detail, wait), account u
      WHERE s.id = i.id AND i.outcome IN ('accepted', 'rejected', 'expired')
        AND u.id = s.universe_id;
 
     INSERT INTO sms_event (sms_id, status, detail)
     SELECT i.id, CASE i.outcome WHEN 'accepted' THEN 'submitted' ELSE i.outcome END, i.detail
-      FROM pg_temp.settle_in i WHERE i.outcome IN ('accepted', 'rejected', 'expired')
+      FROM unnest(v_mid, v_mout, v_mcar, v_mref, v_mdet, v_mwait)
+           AS i (id, outcome, carrier, ref, detail, wait) WHERE i.outcome IN ('accepted', 'rejected', 'expired')
      ORDER BY i.id;
 
     -- the money: as sg_resolve does for one reservation, for all at once
     SELECT array_agg(s.reservation_id), array_agg(CASE i.outcome WHEN 'accepted' THEN 'post'
                                                                  ELSE 'void' END)
       INTO v_tid, v_kind
-      FROM pg_temp.settle_in i JOIN sms s ON s.id = i.id JOIN account u ON u.id = s.universe_id
+      FROM unnest(v_mid, v_mout, v_mcar, v_mref, v_mdet, v_mwait)
+           AS i (id, outcome, carrier, ref, detail, wait) JOIN sms s ON s.id = i.id JOIN account u ON u.id = s.universe_id
      WHERE (i.outcome IN ('rejected', 'expired') OR (i.outcome = 'accepted' AND u.charge_on = 'accept'))
        AND NOT EXISTS (SELECT 1 FROM transfer t WHERE t.reservation_id = s.reservation_id
                         AND t.kind IN ('post', 'void'));

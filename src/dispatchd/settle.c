@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -103,9 +104,14 @@ settle_batch(struct db *db, struct claimed *cl, int n)
         json_object_object_add(o, "wait", json_object_new_int64(s->wait));
         json_object_array_add(a, o);
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     PGresult *r = DB_EXEC_STATIC(db, settle_batch_sql,
                                  json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
     json_object_put(a);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    msg_debug("settled=%d in %.1fms", n,
+              (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     if (r == NULL || PQntuples(r) != n) {
         msg_warn("batch of %d not recorded at once (%s): recording each alone", n,
                  r ? "wrong number of rows" : db_error(db));

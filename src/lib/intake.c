@@ -532,6 +532,13 @@ intake_length(const struct intake_rule *r, const struct mime_text *m, const char
     return code;
 }
 
+/* intake_length_may_refuse - over_limit = refuse: the only way intake_length() says 550 */
+int
+intake_length_may_refuse(const struct intake_rule *r)
+{
+    return r != NULL && r->over_limit != NULL && strcmp(r->over_limit, "refuse") == 0;
+}
+
 /* intake_rule_free - what intake_check() handed out */
 void
 intake_rule_free(struct intake_rule *r)

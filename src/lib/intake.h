@@ -75,6 +75,11 @@ int intake_check(struct db *db, const struct intake_env *e, const char *rcpt,
  */
 int intake_length(const struct intake_rule *r, const struct mime_text *m, const char *rcpt,
                   int *parts_r, char reply[INTAKE_REPLY_MAX]);
+/*
+ * intake_length_may_refuse - can intake_length() refuse anything under the
+ * rule (over_limit = refuse)? When not, the text need not be looked for.
+ */
+int intake_length_may_refuse(const struct intake_rule *r);
 void intake_rule_free(struct intake_rule *r);
 
 /*

@@ -61,9 +61,21 @@ msg_vlog(int prio, const char *tag, const char *fmt, va_list ap)
         if (!msg_both)
             return;
     }
-    fprintf(stderr, "%s: %s", msg_prog, tag);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    /*
+     * One write per line: stderr is unbuffered, so three stdio calls were
+     * three system calls per line, and lines of threads could interleave
+     */
+    char line[2048], *big = NULL;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    if (n < 0)
+        line[0] = 0;
+    if (n >= (int)sizeof(line) && (big = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(big, (size_t)n + 1, fmt, again);
+    va_end(again);
+    fprintf(stderr, "%s: %s%s\n", msg_prog, tag, big ? big : line); /* cut rather than lost */
+    free(big);
 }
 
 #define MSG_BODY(prio, tag)                                                                        \

@@ -34,6 +34,7 @@ struct milter {
                  struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX]);
     int active; /* connections open */
     char hostname[256];
+    unsigned long noreply; /* MILTER_NOREPLY under libmilter, 0 in the unit test */
 };
 extern struct milter milter;
 
@@ -41,7 +42,23 @@ extern struct milter milter;
 int milter_check_db(struct conf_ref *cr, const struct intake_env *e, const char *rcpt,
                     struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX]);
 
+/*
+ * The protocol steps at which nothing is decided (connect, HELO, MAIL,
+ * each header field, the end of the header, each body chunk): the filter
+ * asks not to reply to them (milter protocol 6), so that the MTA sends
+ * them without waiting for an answer each time. Only RCPT and the end of
+ * the message are answered. libmilter grants these flags whatever the MTA
+ * supports (it replies "continue" itself to an MTA that wants a reply),
+ * so once milter_negotiate() is registered the callbacks of these steps
+ * answer SMFIS_NOREPLY; main() sets milter.noreply to say so.
+ */
+#define MILTER_NOREPLY                                                                             \
+    (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
 /* The callbacks (milter_filter.c), for smfi_register() and for tests. */
+sfsistat milter_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long steps,
+                          unsigned long f2, unsigned long f3, unsigned long *actions_r,
+                          unsigned long *steps_r, unsigned long *f2_r, unsigned long *f3_r);
 sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa);
 sfsistat milter_helo(SMFICTX *ctx, char *helo);
 sfsistat milter_envfrom(SMFICTX *ctx, char **argv);

@@ -56,7 +56,8 @@ struct message {
     int ar_seen; /* Authentication-Results fields so far */
     int *forged; /* indexes (from 1) of those that claim our authserv-id */
     int nforged;
-    char *data; /* header and body as received, up to mime_scan_limit */
+    int keep;   /* the text is looked for at the end: 1 yes, -1 no, 0 not known yet */
+    char *data; /* header and body as received, up to mime_scan_limit; only when keep > 0 */
     size_t len, size;
 };
 
@@ -182,11 +183,42 @@ set_reply(SMFICTX *ctx, const char *reply)
     xfree(text);
 }
 
+/* go_on - the answer of a step that decides nothing: none when the MTA need not wait for it */
+static sfsistat
+go_on(unsigned long step)
+{
+    return (milter.noreply & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/*
+ * length_checked - can the end of this message refuse it as too long?
+ * Only with milter_check_length on, when every recipient is an SMS
+ * recipient whose rule refuses a text over its limit (too_long() below).
+ * The recipients are all known before the first header field, so the
+ * answer, taken then, holds for the whole message; when it is no, the
+ * header and body are not kept, and the text is not looked for.
+ */
+static int
+length_checked(struct conn *c)
+{
+    struct message *m = &c->m;
+    if (m->nrcpt == 0 || m->nother > 0 || strcmp(c->cr->conf->milter_check_length, "on") != 0)
+        return 0;
+    for (int i = 0; i < m->nrcpt; i++)
+        if (!intake_length_may_refuse(m->rcpts[i].rule))
+            return 0;
+    return 1;
+}
+
 /* keep - message bytes for finding the text; past mime_scan_limit only counted */
 static void
 keep(struct conn *c, const char *p, size_t n)
 {
     struct message *m = &c->m;
+    if (m->keep == 0)
+        m->keep = length_checked(c) ? 1 : -1;
+    if (m->keep < 0)
+        return;
     size_t limit = (size_t)c->cr->conf->mime_scan_limit;
     if (m->len >= limit)
         return;
@@ -209,8 +241,13 @@ milter_check_db(struct conf_ref *cr, const struct intake_env *e, const char *rcp
                 struct intake_rule **rule_r, char reply[INTAKE_REPLY_MAX])
 {
     *rule_r = NULL;
-    /* no domain, no SMS recipient: it passes even while the database is down */
-    if (strchr(rcpt, '@') == NULL) {
+    /*
+     * no domain, no SMS recipient; postmaster@ any domain is a mailbox (RFC
+     * 5321 4.5.1, as intake_check() says): it passes even while the
+     * database is down
+     */
+    const char *at = strrchr(rcpt, '@');
+    if (at == NULL || (at - rcpt == 10 && strncasecmp(rcpt, "postmaster", 10) == 0)) {
         *reply = 0;
         return INTAKE_NOT_OURS;
     }
@@ -223,6 +260,28 @@ milter_check_db(struct conf_ref *cr, const struct intake_env *e, const char *rcp
     int code = intake_check(db, e, rcpt, rule_r, reply);
     shared_db_put(&milter.sh, cr, db);
     return code;
+}
+
+/*
+ * milter_negotiate - the actions we take (add and delete header fields)
+ * and, on top of libmilter's choice of steps (none for the callbacks we
+ * lack), no reply at the steps that decide nothing (MILTER_NOREPLY)
+ */
+sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long steps, unsigned long f2,
+                 unsigned long f3, unsigned long *actions_r, unsigned long *steps_r,
+                 unsigned long *f2_r, unsigned long *f3_r)
+{
+    (void)ctx;
+    (void)actions;
+    (void)steps;
+    (void)f2;
+    (void)f3;
+    *actions_r = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+    *steps_r |= milter.noreply;
+    *f2_r = 0;
+    *f3_r = 0;
+    return SMFIS_CONTINUE;
 }
 
 /* milter_connect - a new SMTP client */
@@ -240,7 +299,7 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
             memmove(a, a + 7, strlen(a + 7) + 1);
     }
     msg_debug("client=%s[%s] connect", hostname ? hostname : "unknown", *a ? a : "unknown");
-    return SMFIS_CONTINUE;
+    return go_on(SMFIP_NR_CONN);
 }
 
 /* milter_helo - nothing to decide */
@@ -248,7 +307,7 @@ sfsistat
 milter_helo(SMFICTX *ctx, char *helo)
 {
     conn_get(ctx);
-    return SMFIS_CONTINUE;
+    return go_on(SMFIP_NR_HELO);
 }
 
 /* milter_envfrom - a new message: whatever the last one left is forgotten */
@@ -260,7 +319,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
     c->m.mail_from = strip(argv[0] ? argv[0] : "");
     c->m.login = xstrdup(symval(ctx, "{auth_authen}"));
     queue_id(ctx, &c->m);
-    return SMFIS_CONTINUE;
+    return go_on(SMFIP_NR_MAIL);
 }
 
 /* milter_envrcpt - the verdict that needs no text */
@@ -317,7 +376,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
     keep(c, ": ", 2);
     keep(c, value, strlen(value));
     keep(c, "\r\n", 2);
-    return SMFIS_CONTINUE;
+    return go_on(SMFIP_NR_HDR);
 }
 
 /* milter_eoh - the blank line between header and body */
@@ -327,7 +386,7 @@ milter_eoh(SMFICTX *ctx)
     struct conn *c = conn_get(ctx);
     queue_id(ctx, &c->m);
     keep(c, "\r\n", 2);
-    return SMFIS_CONTINUE;
+    return go_on(SMFIP_NR_EOH);
 }
 
 /* milter_body - a chunk of the body */
@@ -335,7 +394,7 @@ sfsistat
 milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
     keep(conn_get(ctx), (const char *)chunk, len);
-    return SMFIS_CONTINUE;
+    return go_on(SMFIP_NR_BODY);
 }
 
 /*
@@ -354,10 +413,9 @@ too_long(struct conn *c, char reply[INTAKE_REPLY_MAX], int *parts_r)
 {
     struct message *m = &c->m;
     const struct conf *conf = c->cr->conf;
-    int code = 0, all = m->nrcpt > 0 && m->nother == 0;
-    for (int i = 0; i < m->nrcpt; i++)
-        all &= m->rcpts[i].rule != NULL;
-    if (!all || strcmp(conf->milter_check_length, "on") != 0)
+    int code = 0;
+    /* a rule that does not refuse over its limit lets the message go on: no text needed */
+    if (m->keep < 0 || !length_checked(c))
         return 0;
     struct mime_text mt = {0};
     struct mime_limits lim = {conf->mime_depth_limit};

@@ -150,8 +150,10 @@ main(int argc, char **argv)
         .xxfi_eom = milter_eom,
         .xxfi_abort = milter_abort,
         .xxfi_close = milter_close,
+        .xxfi_negotiate = milter_negotiate,
     };
     milter.smfi = &milter_smfi_libmilter;
+    milter.noreply = MILTER_NOREPLY;
     milter.check = milter_check_db;
     if (smfi_setconn(conf->milter_listen) == MI_FAILURE || smfi_register(desc) == MI_FAILURE ||
         smfi_settimeout(conf->milter_timeout) == MI_FAILURE)
