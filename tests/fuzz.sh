@@ -21,8 +21,9 @@ clean|clean.c xalloc.c msg.c|
 lmtp|lmtp.c authres.c xalloc.c msg.c|
 mime|mime.c html.c xalloc.c msg.c|$(pkg-config --libs libetpan libxml-2.0 2>/dev/null)
 phone|phone.cc|-lphonenumber
+field|field.c xalloc.c msg.c|$(pkg-config --libs json-c 2>/dev/null)
 "
-cflags="-g -O1 -fsanitize=fuzzer,address,undefined -I$build -I$lib $(pkg-config --cflags libetpan libxml-2.0 2>/dev/null)"
+cflags="-g -O1 -fsanitize=fuzzer,address,undefined -I$build -I$lib $(pkg-config --cflags libetpan libxml-2.0 json-c 2>/dev/null)"
 
 if ! command -v clang >/dev/null || ! echo 'int LLVMFuzzerTestOneInput(const char *d, long s){return 0;}' |
     clang -x c -fsanitize=fuzzer - -o "$tmp/probe" 2>/dev/null; then
