@@ -77,6 +77,12 @@ DECLARE
     v_mref text[];
     v_mdet text[];
     v_mwait integer[];
+    -- the rows their settlement writes (sg_settle_rows), read once:
+    r_acc  bigint[];
+    r_dep  integer[];
+    r_day  date[];
+    r_sp   boolean[];
+    r_le   boolean[];
     v_tid  bigint[];   -- reservations to resolve ...
     v_kind text[];     -- ... post or void
 BEGIN
@@ -99,8 +105,13 @@ BEGIN
         RETURN QUERY SELECT u.id, false, NULL::text FROM unnest(v_id) AS u (id);
         RETURN;
     END IF;
+    SELECT array_agg(v.account_id), array_agg(v.depth), array_agg(v.day), array_agg(v.spend),
+           array_agg(v.ledger)
+      INTO r_acc, r_dep, r_day, r_sp, r_le
+      FROM sg_settle_rows(v_mid, v_mout) v;
     PERFORM 1 FROM spend sp
-      JOIN (SELECT DISTINCT v.account_id, v.depth, v.day FROM sg_settle_rows(v_mid, v_mout) v
+      JOIN (SELECT DISTINCT v.account_id, v.depth, v.day
+              FROM unnest(r_acc, r_dep, r_day, r_sp) AS v (account_id, depth, day, spend)
              WHERE v.spend) v
         ON sp.account_id = v.account_id
        AND ((sp.period = 'd' AND sp.period_start = v.day)
@@ -108,7 +119,8 @@ BEGIN
      ORDER BY v.depth DESC, sp.account_id, sp.period, sp.period_start
        FOR UPDATE OF sp;
     PERFORM 1 FROM ledger_account la
-      JOIN (SELECT DISTINCT v.account_id, v.depth FROM sg_settle_rows(v_mid, v_mout) v
+      JOIN (SELECT DISTINCT v.account_id, v.depth
+              FROM unnest(r_acc, r_dep, r_le) AS v (account_id, depth, ledger)
              WHERE v.ledger) v
         ON la.account_id = v.account_id
      ORDER BY v.depth DESC, la.account_id
